@@ -1,0 +1,8 @@
+#include <cstdio>
+
+#include "fluxd/version.hpp"
+
+int main() {
+  std::printf("%s\n", fluxd::version);
+  return 0;
+}
