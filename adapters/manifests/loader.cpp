@@ -1,0 +1,351 @@
+#include "adapters/manifests/loader.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fluxd::manifests {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* chart_marker = "Chart.yaml";
+constexpr const char* values_marker = "values.yaml";
+constexpr const char* too_large_marker = "\x01fluxd:too-large";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size()
+         && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  if (dir.empty() || dir == ".")
+    return true;
+  return path == dir
+         || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0
+             && path[dir.size()] == '/');
+}
+
+std::string clean(std::string p) {
+  while (p.size() > 1 && p.back() == '/')
+    p.pop_back();
+  while (p.rfind("./", 0) == 0)
+    p = p.substr(2);
+  return p == "." ? "" : p;
+}
+
+/// Directories holding both Chart.yaml and values.yaml: Helm charts.
+std::set<std::string> chart_dirs(const file_map& files) {
+  std::set<std::string> with_chart, charts;
+  for (const auto& [path, _] : files)
+    if (base_name(path) == chart_marker)
+      with_chart.insert(parent_dir(path));
+  for (const auto& [path, _] : files)
+    if (base_name(path) == values_marker
+        && with_chart.count(parent_dir(path)))
+      charts.insert(parent_dir(path));
+  return charts;
+}
+
+/// Counts nodes with aliases expanded, stopping at the limit.
+bool within_node_limit(const YAML::Node& n, std::size_t& budget) {
+  if (budget == 0)
+    return false;
+  --budget;
+  if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (!within_node_limit(it->first, budget)
+          || !within_node_limit(it->second, budget))
+        return false;
+  } else if (n.IsSequence()) {
+    for (auto it = n.begin(); it != n.end(); ++it)
+      if (!within_node_limit(*it, budget))
+        return false;
+  }
+  return true;
+}
+
+std::string scalar_at(const YAML::Node& n, const char* key) {
+  auto v = n[key];
+  return v && v.IsScalar() ? v.Scalar() : std::string();
+}
+
+std::string scalar_at(const YAML::Node& n, const char* a, const char* b) {
+  auto v = n[a];
+  return v && v.IsMap() ? scalar_at(v, b) : std::string();
+}
+
+struct crd_scope {
+  std::string group;
+  std::string kind;
+  bool namespaced;
+};
+
+/// A resource before scope is known (ID not yet final).
+struct pending {
+  resource r;
+};
+
+std::vector<crd_scope> crds_of(const std::vector<pending>& all) {
+  std::vector<crd_scope> out;
+  for (const auto& [r] : all) {
+    if (lower(r.kind) != "customresourcedefinition")
+      continue;
+    auto spec = r.node["spec"];
+    if (!spec || !spec.IsMap())
+      continue;
+    out.push_back({scalar_at(spec, "group"), scalar_at(spec, "names", "kind"),
+                   scalar_at(spec, "scope") != "Cluster"});
+  }
+  return out;
+}
+
+std::string group_of(const std::string& api_version) {
+  auto slash = api_version.find('/');
+  return slash == std::string::npos ? "" : api_version.substr(0, slash);
+}
+
+void collect(const YAML::Node& obj, const std::string& file,
+             std::vector<pending>& out) {
+  if (!obj || obj.IsNull())
+    return;
+  int line = static_cast<int>(obj.Mark().line) + 1;
+  if (!obj.IsMap())
+    throw manifest_error("parsing YAML doc from \"" + file + "\" (line "
+                         + std::to_string(line)
+                         + "): a document must be a mapping");
+  auto kind = scalar_at(obj, "kind");
+  if (kind.empty())
+    return; // Flux v1 skips documents without a kind
+  if (ends_with(kind, "List")) {
+    auto items = obj["items"];
+    if (items && items.IsSequence())
+      for (auto it = items.begin(); it != items.end(); ++it)
+        collect(*it, file, out);
+    else if (items && !items.IsNull())
+      throw manifest_error("parsing YAML doc from \"" + file + "\" (line "
+                           + std::to_string(line) + "): " + kind
+                           + " items must be a sequence");
+    return;
+  }
+  resource r;
+  r.api_version = scalar_at(obj, "apiVersion");
+  r.kind = kind;
+  r.name = scalar_at(obj, "metadata", "name");
+  r.written_ns = scalar_at(obj, "metadata", "namespace");
+  r.source = file;
+  r.line = line;
+  r.node = obj;
+  r.annotations = annotations_of(obj);
+  out.push_back({std::move(r)});
+}
+
+} // namespace
+
+std::string file_problem::to_string() const {
+  if (line > 0)
+    return file + ":" + std::to_string(line) + ": " + message;
+  return file + ": " + message;
+}
+
+bool is_yaml_path(const std::string& path) {
+  return ends_with(path, ".yaml") || ends_with(path, ".yml");
+}
+
+std::map<std::string, std::string> annotations_of(const YAML::Node& obj) {
+  std::map<std::string, std::string> out;
+  if (!obj.IsMap())
+    return out;
+  const auto md = obj["metadata"];
+  if (!md || !md.IsMap())
+    return out;
+  auto ann = md["annotations"];
+  if (!ann || !ann.IsMap())
+    return out;
+  for (auto it = ann.begin(); it != ann.end(); ++it)
+    if (it->first.IsScalar() && it->second.IsScalar())
+      out[it->first.Scalar()] = it->second.Scalar();
+  return out;
+}
+
+std::vector<YAML::Node> parse_stream(std::string_view text,
+                                     const std::string& file,
+                                     const limits& lim) {
+  if (text.size() > lim.max_file_bytes)
+    throw manifest_error("file \"" + file + "\" is larger than "
+                         + std::to_string(lim.max_file_bytes) + " bytes");
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw manifest_error("scanning multidoc from \"" + file + "\" (line "
+                         + std::to_string(e.mark.line + 1) + ", column "
+                         + std::to_string(e.mark.column + 1)
+                         + "): " + e.msg);
+  }
+  std::size_t budget = lim.max_nodes;
+  for (const auto& d : docs)
+    if (!within_node_limit(d, budget))
+      throw manifest_error("parsing \"" + file + "\": more than "
+                           + std::to_string(lim.max_nodes)
+                           + " nodes (excessive aliasing?)");
+  return docs;
+}
+
+bool namespace_allowed(const resource& r,
+                       const std::vector<std::string>& allow) {
+  if (allow.empty())
+    return true;
+  auto has = [&](const std::string& ns) {
+    return std::find(allow.begin(), allow.end(), ns) != allow.end();
+  };
+  if (r.cluster_scoped())
+    return lower(r.kind) != "namespace" || has(r.name);
+  return has(r.ns);
+}
+
+load_result load(const file_map& files, const load_options& opts) {
+  load_result out;
+  auto charts = chart_dirs(files);
+  std::vector<std::string> roots;
+  for (const auto& p : opts.paths)
+    roots.push_back(clean(p));
+  if (roots.empty())
+    roots.push_back("");
+
+  std::vector<pending> found;
+  for (const auto& [path, text] : files) {
+    if (!is_yaml_path(path))
+      continue;
+    bool wanted = std::any_of(roots.begin(), roots.end(),
+                              [&](const auto& r) { return under(path, r); });
+    // Like Flux v1's walk, only charts at or below a target path count.
+    bool in_chart = std::any_of(charts.begin(), charts.end(), [&](auto& d) {
+      return under(parent_dir(path), d)
+             && std::any_of(roots.begin(), roots.end(),
+                            [&](const auto& r) { return under(d, r); });
+    });
+    if (!wanted || in_chart)
+      continue;
+    out.files.insert(path);
+    if (text == too_large_marker) {
+      out.errors.push_back({path, 0, "file is larger than "
+                                       + std::to_string(opts.lim.max_file_bytes)
+                                       + " bytes"});
+      continue;
+    }
+    try {
+      std::vector<pending> mine;
+      for (const auto& doc : parse_stream(text, path, opts.lim))
+        collect(doc, path, mine);
+      for (auto& p : mine)
+        found.push_back(std::move(p));
+    } catch (const manifest_error& e) {
+      out.errors.push_back({path, 0, e.what()});
+    }
+  }
+
+  // CRDs anywhere in the set tell the scope of their kinds (§7.3).
+  auto crds = crds_of(found);
+
+  for (auto& p : found) {
+    auto& r = p.r;
+    std::optional<bool> namespaced;
+    if (opts.scope)
+      namespaced = opts.scope(r.api_version, r.kind);
+    if (!namespaced)
+      for (const auto& c : crds)
+        if (c.kind == r.kind && c.group == group_of(r.api_version))
+          namespaced = c.namespaced;
+    if (!namespaced)
+      namespaced = default_scope(r.api_version, r.kind);
+    if (!namespaced) {
+      out.warnings.push_back({r.source, r.line,
+                              "cannot find scope of resource " + r.kind + "/"
+                                + r.name});
+      continue;
+    }
+    r.ns = *namespaced
+             ? (r.written_ns.empty() ? opts.default_namespace : r.written_ns)
+             : "";
+    r.id = make_id(r.ns, r.kind, r.name);
+    if (!namespace_allowed(r, opts.allow_namespaces)) {
+      out.excluded.push_back(r.id);
+      continue;
+    }
+    auto [it, fresh] = out.resources.emplace(r.id, r);
+    if (!fresh)
+      out.errors.push_back(
+        {r.source, r.line,
+         "duplicate definition of '" + r.id + "' (in " + it->second.source
+           + ":" + std::to_string(it->second.line) + " and " + r.source + ":"
+           + std::to_string(r.line) + ")"});
+  }
+  return out;
+}
+
+file_map read_tree(const std::string& root,
+                   const std::vector<std::string>& paths, const limits& lim) {
+  file_map out;
+  std::vector<std::string> roots;
+  for (const auto& p : paths)
+    roots.push_back(clean(p));
+  if (roots.empty())
+    roots.push_back("");
+  auto add = [&](const fs::path& file) {
+    auto rel = fs::relative(file, root).generic_string();
+    auto name = base_name(rel);
+    if (!is_yaml_path(rel) && name != chart_marker)
+      return;
+    std::error_code ec;
+    auto size = fs::file_size(file, ec);
+    if (ec)
+      throw manifest_error("reading \"" + rel + "\": " + ec.message());
+    if (size > lim.max_file_bytes) {
+      out[rel] = too_large_marker;
+      return;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (!in && !in.eof())
+      throw manifest_error("reading \"" + rel + "\" failed");
+    out[rel] = buf.str();
+  };
+  for (const auto& r : roots) {
+    fs::path start = r.empty() ? fs::path(root) : fs::path(root) / r;
+    std::error_code ec;
+    auto status = fs::status(start, ec);
+    if (ec || !fs::exists(status))
+      throw manifest_error("unable to read root path \"" + r + "\"");
+    if (fs::is_regular_file(status)) {
+      add(start);
+      continue;
+    }
+    for (auto it = fs::recursive_directory_iterator(
+           start, fs::directory_options::skip_permission_denied);
+         it != fs::recursive_directory_iterator(); ++it) {
+      if (it->is_directory() && it->path().filename() == ".git") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file())
+        add(it->path());
+    }
+  }
+  return out;
+}
+
+} // namespace fluxd::manifests

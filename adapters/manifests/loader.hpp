@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/manifests/resource.hpp"
+
+/// Loading every manifest under the git paths (Flux v1 §7.2-7.3), except
+/// that a broken file is reported on its own and the other files still load.
+namespace fluxd::manifests {
+
+/// Bounds that keep hostile input (alias bombs, huge or deep files) from
+/// costing unbounded time or memory. yaml-cpp itself refuses nesting
+/// deeper than 500 levels.
+struct limits {
+  std::size_t max_file_bytes = 8u << 20;
+  /// Nodes visited per file with aliases expanded (go-yaml has a similar
+  /// "excessive aliasing" guard).
+  std::size_t max_nodes = 1'000'000;
+};
+
+struct load_options {
+  /// Directories or files relative to the root; empty means the root.
+  std::vector<std::string> paths;
+  std::string default_namespace = "default";
+  /// `--k8s-allow-namespace`; empty allows everything.
+  std::vector<std::string> allow_namespaces;
+  /// Scope lookup (API discovery); the built-in table when empty.
+  scope_fn scope;
+  limits lim;
+};
+
+/// A problem with one file; the other files are unaffected.
+struct file_problem {
+  std::string file;
+  int line = 0; ///< 1-based; 0 when the whole file is at fault
+  std::string message;
+  std::string to_string() const;
+};
+
+struct load_result {
+  std::map<std::string, resource> resources; ///< by ID
+  /// Unparseable files (none of their resources are loaded) and duplicate
+  /// IDs (the later definition is dropped). Callers should not garbage
+  /// collect while there are errors: a broken file hides its resources.
+  std::vector<file_problem> errors;
+  /// Resources dropped because their scope is unknown.
+  std::vector<file_problem> warnings;
+  /// IDs outside the allowed namespaces (not in `resources`).
+  std::vector<std::string> excluded;
+  std::set<std::string> files; ///< YAML files that were read
+};
+
+/// Path → content of the files of a tree (relative paths, `/`-separated).
+using file_map = std::map<std::string, std::string>;
+
+/// Loads from an in-memory tree (what the git adapter hands over).
+load_result load(const file_map& files, const load_options& opts);
+
+/// Reads the YAML files (and chart markers) under `paths` of `root`.
+/// Throws manifest_error `unable to read root path …` for a missing path;
+/// files over the size limit are read as empty and reported by load().
+file_map read_tree(const std::string& root,
+                   const std::vector<std::string>& paths,
+                   const limits& lim = {});
+
+/// `.yaml` / `.yml`.
+bool is_yaml_path(const std::string& path);
+
+/// Parses a multi-document stream; throws manifest_error naming `file` and
+/// the line. Documents are returned as parsed (null ones included).
+std::vector<YAML::Node> parse_stream(std::string_view text,
+                                     const std::string& file,
+                                     const limits& lim = {});
+
+/// Whether `--k8s-allow-namespace` admits a resource (§7.10).
+bool namespace_allowed(const resource& r,
+                       const std::vector<std::string>& allow);
+
+/// String annotations of an object (non-string values are skipped).
+std::map<std::string, std::string> annotations_of(const YAML::Node& obj);
+
+} // namespace fluxd::manifests
