@@ -1,0 +1,75 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+/// Registry credentials and where they come from. Providers are matched by
+/// normalized host (names.hpp), so a Docker Hub secret keyed `docker.io`,
+/// `https://index.docker.io/v1/` or `registry-1.docker.io` all match — Flux
+/// v1 matched only the exact host.
+namespace fluxd::registry {
+
+struct credentials {
+  std::string username;
+  std::string password;
+  bool empty() const { return username.empty() && password.empty(); }
+};
+
+/// Anything that can hand out credentials for a registry host: a docker
+/// config file, a workload's imagePullSecrets, later ECR/GCR/ACR helpers.
+class credentials_provider {
+public:
+  virtual ~credentials_provider() = default;
+  /// `host` is normalized (index.docker.io for Docker Hub).
+  virtual std::optional<credentials> find(std::string_view host) const = 0;
+};
+
+/// A fixed host → credentials map, the parsed form of a docker config.json
+/// or a kubernetes.io/dockerconfigjson / dockercfg secret.
+class static_credentials : public credentials_provider {
+public:
+  static_credentials() = default;
+
+  /// Parses `{"auths": {host: {...}}}` or the bare legacy `{host: {...}}`
+  /// form. Each entry has `auth` (base64 user:password) or `username` and
+  /// `password`. `origin` names the file or secret in errors. Throws
+  /// registry_error(config) on malformed input; never echoes secrets.
+  static static_credentials parse(std::string_view json,
+                                  const std::string& origin);
+  /// Reads and parses a file (`--docker-config`).
+  static static_credentials from_file(const std::string& path);
+
+  /// Later entries for the same host overwrite earlier ones (Flux v1).
+  void add(std::string_view host_key, credentials creds);
+  void merge(const static_credentials& other);
+
+  std::optional<credentials> find(std::string_view host) const override;
+  size_t size() const { return by_host_.size(); }
+  std::vector<std::string> hosts() const;
+
+private:
+  std::map<std::string, credentials, std::less<>> by_host_;
+};
+
+/// Asks providers in order; the first that knows the host wins (per-image
+/// pull secrets before --docker-config defaults).
+class layered_credentials : public credentials_provider {
+public:
+  void push_back(std::shared_ptr<const credentials_provider> p) {
+    layers_.push_back(std::move(p));
+  }
+  std::optional<credentials> find(std::string_view host) const override;
+
+private:
+  std::vector<std::shared_ptr<const credentials_provider>> layers_;
+};
+
+std::string base64_encode(std::string_view bytes);
+/// Throws std::invalid_argument on bad input.
+std::string base64_decode(std::string_view text);
+
+} // namespace fluxd::registry
