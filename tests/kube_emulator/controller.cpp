@@ -1,0 +1,234 @@
+#include "tests/kube_emulator/controller.hpp"
+
+#include <cstdio>
+
+#include "tests/kube_emulator/objects.hpp"
+
+namespace kube_emulator {
+
+namespace {
+
+std::int64_t int_at(const json::object* o, std::string_view key,
+                    std::int64_t fallback) {
+  auto* v = o ? o->if_contains(key) : nullptr;
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+std::int64_t generation_of(const json::object& obj) {
+  return int_at(child(obj, "metadata"), "generation", 1);
+}
+
+const json::object* pod_spec(const json::object& obj) {
+  auto* spec = child(obj, "spec");
+  auto* tmpl = spec ? child(*spec, "template") : nullptr;
+  return tmpl ? child(*tmpl, "spec") : nullptr;
+}
+
+/// True when a container image's tag contains "crashloop".
+bool crashes(const json::object& obj) {
+  auto* ps = pod_spec(obj);
+  if (!ps)
+    return false;
+  for (const char* list : {"containers", "initContainers"}) {
+    auto* cs = ps->if_contains(list);
+    if (!cs || !cs->is_array())
+      continue;
+    for (auto& c : cs->as_array()) {
+      if (!c.is_object())
+        continue;
+      auto image = str(c.as_object(), "image");
+      auto slash = image.rfind('/');
+      auto colon = image.rfind(':');
+      if (colon != std::string::npos
+          && (slash == std::string::npos || colon > slash)
+          && image.find("crashloop", colon) != std::string::npos)
+        return true;
+    }
+  }
+  return false;
+}
+
+std::string revision(const json::object& obj) {
+  auto* spec = child(obj, "spec");
+  auto* tmpl = spec ? spec->if_contains("template") : nullptr;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08zx",
+                std::hash<std::string>{}(tmpl ? json::serialize(*tmpl) : "")
+                  & 0xffffffffu);
+  return meta_str(obj, "name") + "-" + buf;
+}
+
+json::object condition(const char* type, bool ok, const char* reason,
+                       const std::string& message) {
+  auto now = now_rfc3339();
+  return {{"type", type},
+          {"status", ok ? "True" : "False"},
+          {"lastUpdateTime", now},
+          {"lastTransitionTime", now},
+          {"reason", reason},
+          {"message", message}};
+}
+
+} // namespace
+
+rollout_controller::rollout_controller(store& objects,
+                                       std::chrono::milliseconds delay)
+  : store_(objects), delay_(delay) {}
+
+rollout_controller::~rollout_controller() { stop(); }
+
+void rollout_controller::start() {
+  store_.on_workload_change(
+    [this](const resource_type& type, const json::object& obj) {
+      schedule(type, obj);
+    });
+  for (const char* plural : {"deployments", "statefulsets", "daemonsets"}) {
+    auto type = store_.find("apps", "v1", plural);
+    std::uint64_t rv = 0;
+    for (auto& obj : store_.snapshot(*type, "", rv)) {
+      auto observed = int_at(child(*obj, "status"), "observedGeneration", 0);
+      if (observed < generation_of(*obj))
+        schedule(*type, *obj);
+    }
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+void rollout_controller::stop() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable())
+    worker_.join();
+}
+
+void rollout_controller::schedule(const resource_type& type,
+                                  const json::object& obj) {
+  job j{type.group_resource(),
+        meta_str(obj, "namespace") + "/" + meta_str(obj, "name"),
+        meta_str(obj, "uid"), generation_of(obj), step::observe};
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> guard{mutex_};
+  if (delay_.count() > 0)
+    queue_.emplace(now, j);
+  j.what = step::complete;
+  queue_.emplace(now + delay_, j);
+  wake_.notify_all();
+}
+
+void rollout_controller::run() {
+  std::unique_lock<std::mutex> lock{mutex_};
+  while (!stopping_) {
+    if (queue_.empty()) {
+      wake_.wait(lock);
+      continue;
+    }
+    auto due = queue_.begin()->first;
+    if (std::chrono::steady_clock::now() < due) {
+      wake_.wait_until(lock, due);
+      continue;
+    }
+    auto j = queue_.begin()->second;
+    queue_.erase(queue_.begin());
+    lock.unlock();
+    perform(j);
+    lock.lock();
+  }
+}
+
+void rollout_controller::perform(const job& j) {
+  bool crash = false;
+  std::int64_t deadline_s = 0;
+  store_.update_status(j.resource, j.key, j.uid, [&](json::object& obj) {
+    if (generation_of(obj) != j.generation)
+      return false; // a newer change has its own jobs
+    crash = crashes(obj);
+    auto* spec = child(obj, "spec");
+    auto replicas = int_at(spec, "replicas", 1);
+    deadline_s = int_at(spec, "progressDeadlineSeconds", 600);
+    auto old = child(obj, "status") ? *child(obj, "status") : json::object{};
+    json::object st = old;
+    st["observedGeneration"] = j.generation;
+    bool done = j.what != step::observe;
+    std::int64_t ready = done && !crash ? replicas : 0;
+    auto name = meta_str(obj, "name");
+    if (j.resource == "deployments.apps") {
+      if (j.what == step::deadline) {
+        if (!crash)
+          return false;
+        st["conditions"] = json::array{
+          condition("Available", false, "MinimumReplicasUnavailable",
+                    "Deployment does not have minimum availability."),
+          condition("Progressing", false, "ProgressDeadlineExceeded",
+                    "ReplicaSet \"" + revision(obj)
+                      + "\" has timed out progressing.")};
+      } else {
+        st["replicas"] = done ? replicas : int_at(&old, "replicas", 0);
+        st["updatedReplicas"] = done ? replicas : 0;
+        st["readyReplicas"] = done ? ready : int_at(&old, "readyReplicas", 0);
+        st["availableReplicas"] =
+          done ? ready : int_at(&old, "availableReplicas", 0);
+        if (done && replicas - ready > 0)
+          st["unavailableReplicas"] = replicas - ready;
+        else
+          st.erase("unavailableReplicas");
+        bool available = ready >= replicas;
+        st["conditions"] = json::array{
+          condition("Available", available,
+                    available ? "MinimumReplicasAvailable"
+                              : "MinimumReplicasUnavailable",
+                    available ? "Deployment has minimum availability."
+                              : "Deployment does not have minimum "
+                                "availability."),
+          condition("Progressing", true,
+                    done && !crash ? "NewReplicaSetAvailable"
+                                   : "ReplicaSetUpdated",
+                    "ReplicaSet \"" + revision(obj) + "\" "
+                      + (done && !crash ? "has successfully progressed."
+                                        : "is progressing."))};
+      }
+    } else if (j.resource == "statefulsets.apps") {
+      if (j.what == step::deadline)
+        return false;
+      auto rev = revision(obj);
+      st["replicas"] = replicas;
+      st["updatedReplicas"] = done ? replicas : 0;
+      st["currentReplicas"] = done ? replicas : int_at(&old, "currentReplicas",
+                                                       0);
+      st["readyReplicas"] = done ? ready : int_at(&old, "readyReplicas", 0);
+      st["availableReplicas"] =
+        done ? ready : int_at(&old, "availableReplicas", 0);
+      st["updateRevision"] = rev;
+      if (done || str(old, "currentRevision").empty())
+        st["currentRevision"] = rev;
+    } else {
+      if (j.what == step::deadline)
+        return false;
+      // One simulated node: a DaemonSet runs one pod.
+      st["desiredNumberScheduled"] = 1;
+      st["currentNumberScheduled"] = 1;
+      st["numberMisscheduled"] = 0;
+      st["updatedNumberScheduled"] = done ? 1 : 0;
+      st["numberReady"] = done && !crash ? 1 : 0;
+      st["numberAvailable"] = done && !crash ? 1 : 0;
+      if (done && crash)
+        st["numberUnavailable"] = 1;
+      else
+        st.erase("numberUnavailable");
+    }
+    obj["status"] = std::move(st);
+    return true;
+  });
+  if (j.what == step::complete && crash && j.resource == "deployments.apps") {
+    job d = j;
+    d.what = step::deadline;
+    std::lock_guard<std::mutex> guard{mutex_};
+    queue_.emplace(std::chrono::steady_clock::now()
+                     + std::chrono::seconds(deadline_s),
+                   d);
+  }
+}
+
+} // namespace kube_emulator

@@ -1,0 +1,160 @@
+/// Watch streams: chunked JSON events, one per line, read from the store's
+/// event log; bookmarks; 410 Gone as an ERROR event.
+#include "tests/kube_emulator/server.hpp"
+
+#include <httplib.h>
+
+#include "tests/kube_emulator/objects.hpp"
+
+namespace kube_emulator {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string event_line(const char* type, const json::object& obj) {
+  std::string out = "{\"type\":\"";
+  out += type;
+  out += "\",\"object\":";
+  out += json::serialize(obj);
+  out += "}\n";
+  return out;
+}
+
+struct watch_state {
+  resource_type type;
+  std::string ns;
+  selector labels;
+  selector fields;
+  bool bookmarks = false;
+  std::uint64_t rv = 0;
+  std::vector<object_ptr> initial;
+  bool initial_sent = false;
+  bool expired = false;
+  clock::time_point deadline;
+  clock::time_point next_bookmark;
+  std::vector<watch_event> batch;
+
+  bool matches(const json::object& obj) const {
+    if (type.namespaced && !ns.empty() && meta_str(obj, "namespace") != ns)
+      return false;
+    return labels.matches(obj) && fields.matches(obj);
+  }
+};
+
+} // namespace
+
+void api_server::start_watch(const httplib::Request& req,
+                             httplib::Response& res, const resource_type& type,
+                             const std::string& ns) {
+  auto st = std::make_shared<watch_state>();
+  st->type = type;
+  st->ns = ns;
+  auto get = [&](const char* name) {
+    return req.has_param(name) ? req.get_param_value(name) : std::string{};
+  };
+  st->labels = selector::labels(get("labelSelector"));
+  st->fields = selector::fields(get("fieldSelector"));
+  st->bookmarks = get("allowWatchBookmarks") == "true";
+  long timeout = 1800;
+  if (auto t = get("timeoutSeconds"); !t.empty()) {
+    if (t.find_first_not_of("0123456789") != std::string::npos)
+      throw bad_request("invalid timeoutSeconds: " + t);
+    timeout = std::stol(t);
+  }
+  auto now = clock::now();
+  st->deadline = now + std::chrono::seconds(timeout);
+  st->next_bookmark = now + config_.bookmark_interval;
+  auto rv = get("resourceVersion");
+  if (rv.empty() || rv == "0") {
+    st->initial = store_.snapshot(type, ns, st->rv);
+  } else {
+    if (rv.find_first_not_of("0123456789") != std::string::npos)
+      throw bad_request("invalid resourceVersion: " + rv);
+    st->rv = std::stoull(rv);
+    st->expired = st->rv < store_.oldest_watchable();
+  }
+  res.status = 200;
+  // Not plain "application/json": httplib would gzip the stream and hold
+  // events back in the compressor.
+  res.set_chunked_content_provider(
+    "application/json;stream=watch",
+    [this, st](size_t, httplib::DataSink& sink) {
+      auto write = [&](const std::string& line) {
+        return sink.write(line.data(), line.size());
+      };
+      if (st->expired) {
+        api_error gone(410, "Expired",
+                       "too old resource version: " + std::to_string(st->rv)
+                         + " (" + std::to_string(store_.oldest_watchable())
+                         + ")");
+        write(event_line("ERROR", gone.status()));
+        sink.done();
+        return true;
+      }
+      if (!st->initial_sent) {
+        st->initial_sent = true;
+        std::string chunk;
+        for (auto& obj : st->initial)
+          if (st->matches(*obj))
+            chunk += event_line("ADDED", *obj);
+        st->initial.clear();
+        if (!chunk.empty() && !write(chunk))
+          return false;
+        return true;
+      }
+      auto now = clock::now();
+      if (stopping_ || now >= st->deadline) {
+        sink.done();
+        return true;
+      }
+      auto until = std::min(st->deadline, st->bookmarks ? st->next_bookmark
+                                                        : st->deadline);
+      // Wake at least every second to notice a client that went away.
+      until = std::min(until, now + std::chrono::seconds(1));
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - now);
+      bool stopped = false;
+      st->batch.clear();
+      if (!store_.wait_events(st->type.group_resource(), st->rv, st->batch,
+                              std::max(wait, std::chrono::milliseconds(1)),
+                              stopped)) {
+        st->expired = true;
+        return true;
+      }
+      if (stopped) {
+        sink.done();
+        return true;
+      }
+      std::string chunk;
+      for (auto& e : st->batch) {
+        bool now_in = st->matches(*e.object);
+        bool was_in = e.old && st->matches(*e.old);
+        if (e.type == "MODIFIED") {
+          if (now_in && was_in)
+            chunk += event_line("MODIFIED", *e.object);
+          else if (now_in)
+            chunk += event_line("ADDED", *e.object);
+          else if (was_in)
+            chunk += event_line("DELETED", *e.object);
+        } else if (now_in) {
+          chunk += event_line(e.type.c_str(), *e.object);
+        }
+      }
+      if (st->bookmarks && clock::now() >= st->next_bookmark) {
+        json::object mark{
+          {"kind", st->type.kind},
+          {"apiVersion", st->type.group_version()},
+          {"metadata", {{"resourceVersion", std::to_string(st->rv)}}}};
+        chunk += event_line("BOOKMARK", mark);
+        st->next_bookmark = clock::now() + config_.bookmark_interval;
+      }
+      if (!chunk.empty())
+        return write(chunk);
+      // Nothing to say: probe the connection so a closed watch frees its
+      // thread.
+      return sink.is_writable();
+    });
+}
+
+} // namespace kube_emulator
