@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "adapters/log/log.hpp"
+#include "adapters/registry/metadata_cache.hpp"
+#include "messages/registry.hpp"
+
+namespace fluxd {
+
+struct image_repo_config {
+  std::string repository; ///< canonical: index.docker.io/library/alpine
+  std::string path;       ///< as the registry knows it: library/alpine
+  registry_host_actor host;
+  /// The on-disk cache in --state-dir; null keeps everything in memory.
+  std::shared_ptr<registry::metadata_cache> cache;
+  std::chrono::seconds poll_interval{300}; ///< --registry-poll-interval
+  std::chrono::seconds request_timeout{600};
+  bool use_labels = false; ///< --registry-use-labels matched this repo
+};
+
+/// Self-messages: the poll timer, with a generation so rescans reset it.
+using image_repo_impl =
+  image_repo_actor::extend<caf::reacts_to<scan_tick_atom, uint64_t>>;
+
+/// Keeps one repository's tags and metadata: reloads them from the on-disk
+/// cache at start, lists tags every poll interval, fetches per-tag metadata
+/// only while a subscriber needs creation times and only for tags that are
+/// new or due (Flux v1's adaptive per-tag refresh), persists the result and
+/// tells subscribers when something changed.
+struct image_repo_state {
+  static inline const char* name = "fluxd.image_repo";
+
+  image_repo_config cfg;
+  registry::repository_record record;
+  uint64_t version = 0;
+  uint64_t scans = 0;
+  std::map<caf::actor_addr, std::pair<repo_listener_actor, bool>> listeners;
+  bool scanning = false;
+  bool listing = false; ///< the scan waits for its tag list
+  bool rescan_pending = false;
+  bool pending_priority = false;
+  uint64_t tick_generation = 0;
+  size_t outstanding = 0; ///< metadata fetches of this scan in flight
+  bool scan_priority = false;
+  bool scan_changed = false;
+  std::string scan_error;
+  log::logger log{"image_repo"};
+};
+
+image_repo_impl::behavior_type
+image_repo(image_repo_impl::stateful_pointer<image_repo_state> self,
+           image_repo_config cfg);
+
+} // namespace fluxd

@@ -1,0 +1,260 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "caf/all.hpp"
+
+#include "actors/image_repo.hpp"
+#include "actors/registry_host.hpp"
+#include "tests/adapters/registry/live_fixture.hpp"
+#include "tests/support/registry/proxy.hpp"
+
+using namespace fluxd;
+using namespace fluxd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Collects the snapshots an image_repo pushes.
+struct inbox {
+  std::mutex mtx;
+  std::vector<repo_snapshot> got;
+  size_t size() {
+    std::lock_guard<std::mutex> g{mtx};
+    return got.size();
+  }
+};
+
+repo_listener_actor::behavior_type
+listener(repo_listener_actor::pointer, std::shared_ptr<inbox> box) {
+  return {[=](const repo_snapshot& s) {
+    std::lock_guard<std::mutex> g{box->mtx};
+    box->got.push_back(s);
+  }};
+}
+
+struct harness {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::vector<caf::actor> spawned;
+
+  harness() {
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+  ~harness() {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    spawned.clear();
+    sys.reset();
+  }
+
+  registry_host_actor host(const std::string& host_port, double rps = 50) {
+    registry_host_config hc;
+    hc.client = loopback(host_port);
+    hc.rps = rps;
+    hc.burst = 10;
+    hc.concurrency = 2;
+    hc.request_timeout = 20s;
+    auto h = sys->spawn(registry_host, hc);
+    spawned.push_back(caf::actor_cast<caf::actor>(h));
+    return h;
+  }
+
+  image_repo_actor repo(registry_host_actor h, const std::string& host_port,
+                        const std::string& path,
+                        std::shared_ptr<registry::metadata_cache> cache) {
+    image_repo_config rc;
+    rc.repository = host_port + "/" + path;
+    rc.path = path;
+    rc.host = h;
+    rc.cache = std::move(cache);
+    rc.poll_interval = 1h;
+    rc.request_timeout = 30s;
+    auto r = sys->spawn(image_repo, rc);
+    spawned.push_back(caf::actor_cast<caf::actor>(r));
+    return r;
+  }
+
+  repo_listener_actor listen(std::shared_ptr<inbox> box) {
+    auto l = sys->spawn(listener, box);
+    spawned.push_back(caf::actor_cast<caf::actor>(l));
+    return l;
+  }
+
+  template <class Actor, class T, class... Ts>
+  T ask(Actor who, Ts... xs) {
+    caf::scoped_actor self{*sys};
+    T out;
+    self->request(who, 10s, xs...)
+      .receive([&](T& x) { out = std::move(x); },
+               [&](caf::error& e) { FAIL(sys->render(e)); });
+    return out;
+  }
+
+  repo_snapshot snapshot(image_repo_actor r) {
+    return ask<image_repo_actor, repo_snapshot>(r, caf::get_atom_v);
+  }
+
+  host_status status(registry_host_actor h) {
+    return ask<registry_host_actor, host_status>(h, caf::get_atom_v);
+  }
+
+  /// Polls until `pred(snapshot)` holds (or 20 s pass: a failure).
+  template <class Pred>
+  repo_snapshot wait_for(image_repo_actor r, Pred pred) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+      auto s = snapshot(r);
+      if (pred(s) || std::chrono::steady_clock::now() > deadline)
+        return s;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+};
+
+const image_meta* find_meta(const repo_snapshot& s, const std::string& tag) {
+  for (auto& m : s.images)
+    if (m.tag == tag)
+      return &m;
+  return nullptr;
+}
+
+std::string created_text(const image_meta& m) {
+  return registry::format_rfc3339(registry::time_point{
+    std::chrono::duration_cast<registry::time_point::duration>(
+      m.created.time_since_epoch())});
+}
+
+} // namespace
+
+TEST_CASE("a cold scan for semver-style subscribers lists tags only",
+          "[registry][actors]") {
+  local_registry reg;
+  push_demo(reg.host(), "demo/app");
+  registry_proxy proxy{reg.url()};
+  temp_dir state;
+  auto cache = std::make_shared<registry::metadata_cache>(state.path());
+  harness h;
+  auto host = h.host(proxy.host());
+  auto repo = h.repo(host, proxy.host(), "demo/app", cache);
+  auto box = std::make_shared<inbox>();
+  h.ask<image_repo_actor, repo_snapshot>(repo, watch_repo_atom_v,
+                                         h.listen(box), false);
+  auto s = h.wait_for(repo, [](auto& s) { return s.scans >= 1; });
+  CHECK(s.tags
+        == std::vector<std::string>{"multi", "v0.9.0", "v1.0.0", "v1.1.0"});
+  CHECK(s.images.empty());
+  CHECK(s.last_error.empty());
+  CHECK(proxy.count("tags") == 1);
+  CHECK(proxy.count("manifest") == 0);
+  CHECK(proxy.count("HEAD manifest") == 0);
+  CHECK(proxy.count("blob") == 0);
+  // The subscriber heard of the change; the cache holds the tags.
+  for (int i = 0; i < 500 && box->size() == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(box->size() >= 1);
+  CHECK(box->got.back().tags.size() == 4);
+  REQUIRE(cache->load(proxy.host() + "/demo/app"));
+  CHECK(cache->load(proxy.host() + "/demo/app")->tags.size() == 4);
+}
+
+TEST_CASE("a warm restart fetches metadata only for new tags",
+          "[registry][actors]") {
+  local_registry reg;
+  push_demo(reg.host(), "demo/app");
+  registry_proxy proxy{reg.url()};
+  temp_dir state;
+  const auto canonical = proxy.host() + "/demo/app";
+  {
+    auto cache = std::make_shared<registry::metadata_cache>(state.path());
+    harness h;
+    auto host = h.host(proxy.host());
+    auto repo = h.repo(host, proxy.host(), "demo/app", cache);
+    h.ask<image_repo_actor, repo_snapshot>(
+      repo, watch_repo_atom_v, h.listen(std::make_shared<inbox>()), true);
+    auto s = h.wait_for(repo, [](auto& s) {
+      return s.scans >= 1 && s.images.size() == 4;
+    });
+    REQUIRE(s.images.size() == 4);
+    CHECK(created_text(*find_meta(s, "v1.0.0")) == demo_v100);
+    CHECK(created_text(*find_meta(s, "v1.1.0")) == demo_v110);
+    CHECK(created_text(*find_meta(s, "multi")) == demo_multi_amd64);
+    // multi: index + amd64 manifest; three single images: one each.
+    CHECK(proxy.count("manifest") == 5);
+    CHECK(proxy.count("blob") == 4);
+  }
+  push_one(reg.host(), "demo/app", "v2.0.0");
+  proxy.reset_counts();
+  {
+    auto cache = std::make_shared<registry::metadata_cache>(state.path());
+    harness h;
+    auto host = h.host(proxy.host());
+    auto repo = h.repo(host, proxy.host(), "demo/app", cache);
+    auto first = h.ask<image_repo_actor, repo_snapshot>(
+      repo, watch_repo_atom_v, h.listen(std::make_shared<inbox>()), true);
+    CHECK(first.images.size() == 4); // served from disk before any request
+    auto s = h.wait_for(repo, [](auto& s) {
+      return s.scans >= 1 && s.images.size() == 5;
+    });
+    CHECK(s.images.size() == 5);
+    CHECK(proxy.count("tags") == 1);
+    CHECK(proxy.count("manifest") == 1); // v2.0.0 only
+    CHECK(proxy.count("blob") == 1);
+  }
+}
+
+TEST_CASE("a 429 slows only that host, a dead host fails only its repository",
+          "[registry][actors]") {
+  local_registry reg;
+  push_one(reg.host(), "demo/a");
+  push_one(reg.host(), "demo/b");
+  registry_proxy limited{reg.url(), [](const httplib::Request& req,
+                                       httplib::Response& res) {
+                           if (req.path == "/v2/")
+                             return false;
+                           res.status = 429;
+                           res.set_header("Retry-After", "30");
+                           res.set_content(
+                             R"({"errors":[{"code":"TOOMANYREQUESTS"}]})",
+                             "application/json");
+                           return true;
+                         }};
+  registry_proxy fine{reg.url()};
+  auto dead = "127.0.0.1:" + std::to_string(free_port());
+  harness h;
+  auto host_a = h.host(limited.host());
+  auto host_b = h.host(fine.host());
+  auto host_c = h.host(dead);
+  auto repo_a = h.repo(host_a, limited.host(), "demo/a", nullptr);
+  auto repo_b = h.repo(host_b, fine.host(), "demo/b", nullptr);
+  auto repo_c = h.repo(host_c, dead, "demo/c", nullptr);
+  auto done = [](auto& s) { return s.scans >= 1; };
+  auto a = h.wait_for(repo_a, done);
+  auto b = h.wait_for(repo_b, done);
+  auto c = h.wait_for(repo_c, done);
+  CHECK(a.tags.empty());
+  CHECK(a.last_error.find("demo/a") != std::string::npos);
+  CHECK(a.last_error.find("429") != std::string::npos);
+  CHECK(b.tags == std::vector<std::string>{"v1"});
+  CHECK(b.last_error.empty());
+  CHECK(c.last_error.find("demo/c") != std::string::npos);
+
+  auto sa = h.status(host_a);
+  auto sb = h.status(host_b);
+  CHECK(sa.throttled == 1);
+  CHECK(sa.paused);
+  CHECK(sa.rate == Approx(25));
+  CHECK(sb.throttled == 0);
+  CHECK_FALSE(sb.paused);
+  CHECK(sb.rate == Approx(50));
+  CHECK(h.status(host_c).paused);
+
+  // The paused host holds further requests back instead of sending them.
+  caf::anon_send(repo_a, rescan_atom_v, true);
+  std::this_thread::sleep_for(100ms);
+  CHECK(limited.count("tags") == 1);
+  CHECK(h.status(host_a).queued == 1);
+}
