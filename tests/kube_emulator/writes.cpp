@@ -403,12 +403,15 @@ write_result store::remove_locked(const resource_type& type, object_ptr old,
           dependents.push_back(obj);
     for (auto& obj : dependents) {
       json::object next = *obj;
-      auto& refs = child_or_create(next, "metadata")["ownerReferences"];
+      auto& md = child_or_create(next, "metadata");
       json::array kept;
-      for (auto& r : refs.as_array())
+      for (auto& r : md["ownerReferences"].as_array())
         if (!r.is_object() || str(r.as_object(), "uid") != uid)
           kept.push_back(r);
-      refs = kept;
+      if (kept.empty())
+        md.erase("ownerReferences");
+      else
+        md["ownerReferences"] = std::move(kept);
       if (auto* t = type_of(next))
         commit(*t, std::move(next), "MODIFIED", obj, false);
     }

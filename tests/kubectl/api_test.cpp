@@ -1,0 +1,392 @@
+/// The emulator's API semantics over plain HTTPS: status codes and Status
+/// bodies, bad input, paging, watch, deletion, persistence, concurrency.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "tests/kubectl/api_client.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace fluxd::test;
+namespace json = boost::json;
+
+namespace {
+
+kube_emulator::options opts(std::vector<std::string> extra = {}) {
+  kube_emulator::options o;
+  o.extra_args = std::move(extra);
+  return o;
+}
+
+const std::string cms = "/api/v1/namespaces/default/configmaps";
+
+std::string configmap(const std::string& name, const std::string& labels = "",
+                      const std::string& extra_meta = "") {
+  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
+         + name + "\"" + (labels.empty() ? "" : ",\"labels\":" + labels)
+         + extra_meta + R"(},"data":{"a":"1"}})";
+}
+
+std::string meta(const api_client::reply& r, const char* key) {
+  return std::string(r.json().at("metadata").at(key).as_string());
+}
+
+/// Reads a watch stream until `done(text so far)` or the stream ends.
+std::string read_watch(api_client& c, const std::string& path,
+                       const std::function<bool(const std::string&)>& done) {
+  std::string text;
+  c.raw().Get(path.c_str(), [&](const char* data, size_t n) {
+    text.append(data, n);
+    return !done(text);
+  });
+  return text;
+}
+
+} // namespace
+
+TEST_CASE("bad input gets Status errors and never a crash") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+
+  auto r = c.post(cms, "{\"apiVersion\":\"v1\",");
+  CHECK(r.status == 400);
+  CHECK(r.reason() == "BadRequest");
+  CHECK(r.json().at("kind") == "Status");
+
+  r = c.post(cms, "[1,2]");
+  CHECK(r.status == 400);
+  r = c.post(cms, "", "application/json");
+  CHECK(r.status == 400);
+
+  r = c.patch(cms + "/x?fieldManager=t", "apiVersion: v1\nkind: [unclosed\n",
+              "application/apply-patch+yaml");
+  CHECK(r.status == 400);
+  r = c.patch(cms + "/x?fieldManager=t", "{\"a\":", "application/merge-patch+json");
+  CHECK(r.status == 400);
+
+  r = c.patch(cms + "/x", configmap("x"), "application/apply-patch+yaml");
+  CHECK(r.status == 422); // apply needs a field manager
+
+  r = c.patch(cms + "/x?fieldManager=t", configmap("x"), "text/plain");
+  CHECK(r.status == 415);
+  r = c.post(cms, "\x0a\x0b\x0c", "application/vnd.kubernetes.protobuf");
+  CHECK(r.status == 415);
+
+  r = c.get("/apis/example.com/v1/namespaces/default/widgets");
+  CHECK(r.status == 404);
+  CHECK(r.reason() == "NotFound");
+  r = c.post(cms, R"({"apiVersion":"apps/v1","kind":"Deployment",
+                      "metadata":{"name":"x"}})");
+  CHECK(r.status == 400);
+  r = c.post("/api/v1/namespaces/nope/configmaps", configmap("x"));
+  CHECK(r.status == 404);
+  CHECK(r.json().at("message") == "namespaces \"nope\" not found");
+  r = c.post(cms, configmap("Not_Valid"));
+  CHECK(r.status == 422);
+  CHECK(r.reason() == "Invalid");
+  CHECK(r.json().at("details").at("causes").as_array().size() == 1);
+  r = c.post("/apis/apps/v1/namespaces/default/deployments",
+             R"({"apiVersion":"apps/v1","kind":"Deployment",
+                 "metadata":{"name":"d"},"spec":{"selector":{}}})");
+  CHECK(r.status == 422);
+  r = c.get(cms + "?labelSelector=a%20in%20(b");
+  CHECK(r.status == 400);
+  r = c.get(cms + "?continue=%21%21garbage");
+  CHECK(r.status == 400);
+
+  // Still serving, and nothing of the above was stored.
+  CHECK(c.get("/version").status == 200);
+  r = c.get(cms);
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("items").as_array().empty());
+  CHECK(emu.process().running());
+}
+
+TEST_CASE("authentication: token required, /version open") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client anonymous{emu, false};
+  CHECK(anonymous.get("/version").status == 200);
+  auto r = anonymous.get("/api/v1/namespaces");
+  CHECK(r.status == 401);
+  CHECK(r.reason() == "Unauthorized");
+  auto v = api_client{emu}.get("/version").json();
+  CHECK(v.at("major") == "1");
+  CHECK(v.at("minor") == "32");
+}
+
+TEST_CASE("create, conflict, update, generation and dry run") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  const std::string deploys = "/apis/apps/v1/namespaces/default/deployments";
+  std::string d = R"({"apiVersion":"apps/v1","kind":"Deployment",
+    "metadata":{"name":"web"},"spec":{"replicas":1,
+    "selector":{"matchLabels":{"app":"web"}},"template":{"metadata":
+    {"labels":{"app":"web"}},"spec":{"containers":[{"name":"web",
+    "image":"web:1"}]}}}})";
+  auto r = c.post(deploys, d);
+  REQUIRE(r.status == 201);
+  CHECK(r.json().at("metadata").at("generation") == 1);
+  auto uid = meta(r, "uid");
+  auto rv1 = meta(r, "resourceVersion");
+  CHECK(c.post(deploys, d).reason() == "AlreadyExists");
+
+  // PUT with a stale resourceVersion conflicts.
+  auto stale = r.json();
+  stale.at("metadata").as_object()["resourceVersion"] = "1";
+  r = c.put(deploys + "/web", json::serialize(stale));
+  CHECK(r.status == 409);
+  CHECK(r.reason() == "Conflict");
+
+  // A label is not a spec change; an image is.
+  r = c.patch(deploys + "/web", R"({"metadata":{"labels":{"x":"y"}}})",
+              "application/merge-patch+json");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("metadata").at("generation") == 1);
+  CHECK(meta(r, "resourceVersion") != rv1);
+  r = c.patch(deploys + "/web",
+              R"({"spec":{"template":{"spec":{"containers":
+                 [{"name":"web","image":"web:2"}]}}}})",
+              "application/strategic-merge-patch+json");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("metadata").at("generation") == 2);
+  CHECK(meta(r, "uid") == uid);
+  r = c.patch(deploys + "/web",
+              R"([{"op":"replace","path":"/spec/replicas","value":3}])",
+              "application/json-patch+json");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("spec").at("replicas") == 3);
+  r = c.get(deploys + "/web/scale");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("kind") == "Scale");
+  CHECK(r.json().at("spec").at("replicas") == 3);
+
+  // Dry run: a full answer, nothing stored.
+  r = c.post(cms + "?dryRun=All", configmap("dry"));
+  CHECK(r.status == 201);
+  CHECK(c.get(cms + "/dry").status == 404);
+  r = c.del(deploys + "/web?dryRun=All");
+  CHECK(r.status == 200);
+  CHECK(c.get(deploys + "/web").status == 200);
+}
+
+TEST_CASE("list paging and selectors") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(c.post(cms, configmap("cm" + std::to_string(i),
+                                  i % 2 ? R"({"odd":"yes"})"
+                                        : R"({"odd":"no"})"))
+              .status
+            == 201);
+  std::set<std::string> seen;
+  std::string next;
+  int pages = 0;
+  do {
+    auto r = c.get(cms + "?limit=2" + (next.empty() ? "" : "&continue=" + next));
+    REQUIRE(r.status == 200);
+    auto list = r.json().as_object();
+    CHECK(list.at("kind") == "ConfigMapList");
+    for (auto& item : list.at("items").as_array())
+      seen.insert(std::string(item.at("metadata").at("name").as_string()));
+    auto& md = list.at("metadata").as_object();
+    auto* cont = md.if_contains("continue");
+    next = cont ? std::string(cont->as_string()) : "";
+    if (pages == 0)
+      CHECK(md.at("remainingItemCount") == 3);
+    ++pages;
+  } while (!next.empty() && pages < 10);
+  CHECK(pages == 3);
+  CHECK(seen.size() == 5);
+
+  auto r = c.get(cms + "?labelSelector=odd%3Dyes");
+  CHECK(r.json().at("items").as_array().size() == 2);
+  r = c.get(cms + "?labelSelector=odd%20notin%20(yes),odd");
+  CHECK(r.json().at("items").as_array().size() == 3);
+  r = c.get(cms + "?fieldSelector=metadata.name%3Dcm3");
+  CHECK(r.json().at("items").as_array().size() == 1);
+  r = c.get("/api/v1/configmaps?labelSelector=%21odd");
+  CHECK(r.json().at("items").as_array().empty());
+}
+
+TEST_CASE("watch: events after a resourceVersion, bookmarks, 410 Gone") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts({"--watch-cache-size", "5",
+                                          "--bookmark-interval", "200ms"})};
+  api_client c{emu};
+  auto r = c.post(cms, configmap("w"));
+  REQUIRE(r.status == 201);
+  auto rv = meta(r, "resourceVersion");
+
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    api_client w{emu};
+    w.patch(cms + "/w", R"({"data":{"a":"2"}})", "application/merge-patch+json");
+  });
+  auto text = read_watch(c,
+                         cms + "?watch=true&allowWatchBookmarks=true"
+                               "&timeoutSeconds=20&resourceVersion=" + rv,
+                         [](const std::string& t) {
+                           return t.find("MODIFIED") != std::string::npos
+                                  && t.find("BOOKMARK") != std::string::npos;
+                         });
+  writer.join();
+  CHECK(text.find("\"type\":\"MODIFIED\"") != std::string::npos);
+  CHECK(text.find("\"type\":\"BOOKMARK\"") != std::string::npos);
+  CHECK(text.find("\"type\":\"ADDED\"") == std::string::npos);
+
+  // From "0": the current objects first, as ADDED.
+  text = read_watch(c, cms + "?watch=1&timeoutSeconds=5",
+                    [](const std::string& t) {
+                      return t.find('\n') != std::string::npos;
+                    });
+  CHECK(text.find("\"type\":\"ADDED\"") != std::string::npos);
+
+  // The event log keeps 5 events: an old resourceVersion is gone.
+  for (int i = 0; i < 8; ++i)
+    c.patch(cms + "/w", "{\"data\":{\"a\":\"" + std::to_string(i) + "\"}}",
+            "application/merge-patch+json");
+  text = read_watch(c, cms + "?watch=true&timeoutSeconds=5&resourceVersion="
+                         + rv,
+                    [](const std::string&) { return false; });
+  CHECK(text.find("\"type\":\"ERROR\"") != std::string::npos);
+  CHECK(text.find("\"code\":410") != std::string::npos);
+  CHECK(text.find("\"reason\":\"Expired\"") != std::string::npos);
+}
+
+TEST_CASE("deletion: propagation, finalizers, namespaces") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  auto owner = c.post(cms, configmap("owner"));
+  REQUIRE(owner.status == 201);
+  auto ref = ",\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":"
+             "\"ConfigMap\",\"name\":\"owner\",\"uid\":\""
+             + meta(owner, "uid") + "\"}]";
+  REQUIRE(c.post(cms, configmap("child", "", ref)).status == 201);
+  REQUIRE(c.post(cms, configmap("orphan", "", ref)).status == 201);
+
+  // Orphan keeps dependents, without the owner reference.
+  auto r = c.del(cms + "/owner", R"({"propagationPolicy":"Orphan"})");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("status") == "Success");
+  r = c.get(cms + "/orphan");
+  REQUIRE(r.status == 200);
+  CHECK(!r.json().at("metadata").as_object().contains("ownerReferences"));
+
+  // Background deletes dependents.
+  owner = c.post(cms, configmap("owner"));
+  ref = ",\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":"
+        "\"ConfigMap\",\"name\":\"owner\",\"uid\":\""
+        + meta(owner, "uid") + "\"}]";
+  c.del(cms + "/child");
+  REQUIRE(c.post(cms, configmap("child", "", ref)).status == 201);
+  REQUIRE(c.del(cms + "/owner", R"({"propagationPolicy":"Background"})")
+            .status
+          == 200);
+  CHECK(c.get(cms + "/child").status == 404);
+
+  // A finalizer holds the object until it is removed.
+  REQUIRE(c.post(cms, configmap("held", "",
+                                ",\"finalizers\":[\"example.com/keep\"]"))
+            .status
+          == 201);
+  r = c.del(cms + "/held");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("metadata").as_object().contains("deletionTimestamp"));
+  CHECK(c.get(cms + "/held").status == 200);
+  r = c.patch(cms + "/held", R"({"metadata":{"finalizers":null}})",
+              "application/merge-patch+json");
+  CHECK(r.status == 200);
+  CHECK(c.get(cms + "/held").status == 404);
+
+  // A namespace goes Terminating, refuses new content, then goes with all.
+  REQUIRE(c.post("/api/v1/namespaces",
+                 R"({"apiVersion":"v1","kind":"Namespace",
+                     "metadata":{"name":"tmp"}})")
+            .status
+          == 201);
+  REQUIRE(c.post("/api/v1/namespaces/tmp/configmaps", configmap("x")).status
+          == 201);
+  r = c.del("/api/v1/namespaces/tmp");
+  REQUIRE(r.status == 200);
+  CHECK(r.json().at("status").at("phase") == "Terminating");
+  CHECK(c.post("/api/v1/namespaces/tmp/configmaps", configmap("y")).status
+        == 403);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = c.get("/api/v1/namespaces/tmp").status == 404;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(gone);
+  CHECK(c.get("/api/v1/namespaces/tmp/configmaps/x").status == 404);
+}
+
+TEST_CASE("a restart with --state keeps objects and credentials") {
+  temp_dir dir{"emu-api"};
+  auto o = opts();
+  o.state_dir = dir.file("state");
+  kube_emulator emu{dir.file("kc"), o};
+  std::string uid, rv;
+  {
+    api_client c{emu};
+    auto r = c.post(cms, configmap("kept"));
+    REQUIRE(r.status == 201);
+    uid = meta(r, "uid");
+    rv = meta(r, "resourceVersion");
+  }
+  auto token = emu.token();
+  CHECK(emu.stop() == 0);
+  emu.restart();
+  CHECK(emu.token() == token);
+  api_client c{emu};
+  auto r = c.get(cms + "/kept");
+  REQUIRE(r.status == 200);
+  CHECK(meta(r, "uid") == uid);
+  CHECK(meta(r, "resourceVersion") == rv);
+  r = c.patch(cms + "/kept", R"({"data":{"a":"2"}})",
+              "application/merge-patch+json");
+  CHECK(std::stoull(meta(r, "resourceVersion")) > std::stoull(rv));
+}
+
+TEST_CASE("many open watches do not starve ordinary requests") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  constexpr int watches = 64;
+  std::atomic<int> started{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> watchers;
+  for (int i = 0; i < watches; ++i)
+    watchers.emplace_back([&] {
+      api_client w{emu};
+      bool counted = false;
+      w.raw().Get((cms + "?watch=true&timeoutSeconds=30").c_str(),
+                  [&](const char*, size_t) {
+                    if (!counted)
+                      ++started;
+                    counted = true;
+                    return !stop;
+                  });
+    });
+  api_client c{emu};
+  // Each watch sees the ADDED event of this object, so all are streaming.
+  REQUIRE(c.post(cms, configmap("ping")).status == 201);
+  for (int i = 0; i < 200 && started < watches; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(started == watches);
+  int ok = 0;
+  for (int i = 0; i < 100; ++i)
+    ok += c.get(cms + "/ping").status == 200;
+  CHECK(ok == 100);
+  stop = true;
+  // One more event ends every receiver.
+  c.patch(cms + "/ping", R"({"data":{"a":"2"}})",
+          "application/merge-patch+json");
+  for (auto& t : watchers)
+    t.join();
+}
