@@ -26,6 +26,10 @@ void feed(self_ptr self, const fetch_result& r) {
   auto& st = self->state;
   auto now = self->clock().now();
   bool changed = false;
+  // The job took one token to start; every further HTTP request it made
+  // (token, manifest of a platform, config blob) is charged afterwards.
+  if (r.signals.size() > 1)
+    st.bucket->charge(static_cast<double>(r.signals.size() - 1), now);
   for (auto& s : r.signals) {
     ++st.status.requests;
     if (s.status == 0) {

@@ -186,4 +186,19 @@ layered_credentials::find(std::string_view host) const {
   return std::nullopt;
 }
 
+void swappable_credentials::set(std::shared_ptr<const credentials_provider> p) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  current_ = std::move(p);
+}
+
+std::optional<credentials>
+swappable_credentials::find(std::string_view host) const {
+  std::shared_ptr<const credentials_provider> p;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    p = current_;
+  }
+  return p ? p->find(host) : std::nullopt;
+}
+
 } // namespace fluxd::registry

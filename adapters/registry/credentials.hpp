@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,19 @@ public:
 
 private:
   std::vector<std::shared_ptr<const credentials_provider>> layers_;
+};
+
+/// A provider whose contents can be replaced while clients use it: the
+/// cluster watcher swaps in new imagePullSecrets, --docker-config is
+/// re-read, and every registry client sees the change on its next request.
+class swappable_credentials : public credentials_provider {
+public:
+  void set(std::shared_ptr<const credentials_provider> p);
+  std::optional<credentials> find(std::string_view host) const override;
+
+private:
+  mutable std::mutex mtx_;
+  std::shared_ptr<const credentials_provider> current_;
 };
 
 std::string base64_encode(std::string_view bytes);

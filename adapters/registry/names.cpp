@@ -163,4 +163,12 @@ bool glob_any(const std::vector<std::string>& patterns,
                      [&](const std::string& p) { return glob_match(p, text); });
 }
 
+bool scan_allowed(std::string_view canonical,
+                  const std::vector<std::string>& includes,
+                  const std::vector<std::string>& excludes) {
+  if (glob_any(excludes, canonical))
+    return false;
+  return includes.empty() || glob_any(includes, canonical);
+}
+
 } // namespace fluxd::registry

@@ -45,4 +45,11 @@ bool glob_match(std::string_view pattern, std::string_view text);
 /// True when any of `patterns` matches.
 bool glob_any(const std::vector<std::string>& patterns, std::string_view text);
 
+/// --registry-include-image / --registry-exclude-image on a canonical
+/// name: excluded when any exclude glob matches, else included when there
+/// are no include globs or one matches (Flux v1 §11.7).
+bool scan_allowed(std::string_view canonical,
+                  const std::vector<std::string>& includes,
+                  const std::vector<std::string>& excludes);
+
 } // namespace fluxd::registry

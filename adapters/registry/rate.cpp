@@ -83,6 +83,11 @@ bool token_bucket::try_take(steady_time now) {
   return true;
 }
 
+void token_bucket::charge(double n, steady_time now) {
+  refill(now);
+  tokens_ -= n;
+}
+
 duration token_bucket::wait_time(steady_time now) {
   refill(now);
   if (tokens_ >= 1.0)

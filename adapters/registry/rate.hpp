@@ -36,6 +36,9 @@ public:
 
   /// Takes one token if there is one.
   bool try_take(steady_time now);
+  /// Charges `n` more tokens for requests already made (a job that needed
+  /// several HTTP requests); the bucket may go into debt.
+  void charge(double n, steady_time now);
   /// How long until a token is available (zero when one is there now).
   duration wait_time(steady_time now);
 

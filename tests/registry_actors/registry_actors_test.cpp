@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -257,4 +258,103 @@ TEST_CASE("a 429 slows only that host, a dead host fails only its repository",
   std::this_thread::sleep_for(100ms);
   CHECK(limited.count("tags") == 1);
   CHECK(h.status(host_a).queued == 1);
+}
+
+TEST_CASE("releases jump the queue of a busy host", "[registry][actors]") {
+  local_registry reg;
+  std::mutex mtx;
+  std::condition_variable cv;
+  bool released = false;
+  std::vector<std::string> order;
+  registry_proxy proxy{reg.url(), [&](const httplib::Request& req,
+                                      httplib::Response&) {
+                         if (req.path == "/v2/")
+                           return false;
+                         std::unique_lock<std::mutex> lock{mtx};
+                         order.push_back(req.path);
+                         if (req.path.find("/slow/") != std::string::npos)
+                           cv.wait_for(lock, 10s, [&] { return released; });
+                         return false;
+                       }};
+  harness h;
+  registry_host_config hc;
+  hc.client = loopback(proxy.host());
+  hc.concurrency = 1;
+  auto host = h.sys->spawn(registry_host, hc);
+  h.spawned.push_back(caf::actor_cast<caf::actor>(host));
+  caf::scoped_actor self{*h.sys};
+  auto ask = [&](const std::string& repo, bool priority) {
+    return self->request(host, 20s, list_tags_atom_v, repo, priority);
+  };
+  auto slow = ask("demo/slow", false);
+  // Wait until the one fetcher is stuck on demo/slow, then queue more.
+  for (int i = 0; i < 500 && h.status(host).in_flight == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  auto bg1 = ask("demo/bg1", false);
+  auto bg2 = ask("demo/bg2", false);
+  auto urgent = ask("demo/urgent", true);
+  for (int i = 0; i < 500 && h.status(host).queued < 3; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(h.status(host).queued == 3);
+  {
+    std::lock_guard<std::mutex> g{mtx};
+    released = true;
+  }
+  cv.notify_all();
+  int errors = 0;
+  for (auto* rh : {&slow, &bg1, &bg2, &urgent})
+    rh->receive([](std::vector<std::string>&) {},
+                [&](caf::error& e) {
+                  // Unknown repositories: NAME_UNKNOWN, named in the error.
+                  CHECK(e == caf::error{registry_errc::not_found});
+                  ++errors;
+                });
+  CHECK(errors == 4);
+  std::lock_guard<std::mutex> g{mtx};
+  CHECK(order
+        == std::vector<std::string>{"/v2/demo/slow/tags/list",
+                                    "/v2/demo/urgent/tags/list",
+                                    "/v2/demo/bg1/tags/list",
+                                    "/v2/demo/bg2/tags/list"});
+}
+
+TEST_CASE("registry messages survive serialization", "[registry][actors]") {
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::fluxd_registry>();
+  cfg.add_error_category(caf::atom("registry"), render_registry_error);
+  caf::actor_system sys{cfg};
+  repo_snapshot s;
+  s.repository = "index.docker.io/library/alpine";
+  s.tags = {"3.18", "3.19"};
+  image_meta m;
+  m.tag = "3.19";
+  m.digest = registry::sha256_digest("x");
+  m.created = caf::timestamp{caf::timespan{1700000000123456789}};
+  m.labels = {{"a", "b"}};
+  s.images = {m};
+  s.last_error = "none";
+  s.version = 7;
+  s.scans = 3;
+  fetch_result r;
+  r.tags = s.tags;
+  r.meta = m;
+  r.error = caf::error{registry_errc::rate_limited};
+  r.signals = {response_signal{429, 0, 60, 17}};
+  host_status hs{"h", 2.5, true, 1, 2, 3, 4, 5};
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(sink(s, r, hs));
+  repo_snapshot s2;
+  fetch_result r2;
+  host_status hs2;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE_FALSE(source(s2, r2, hs2));
+  CHECK(caf::deep_to_string(s2) == caf::deep_to_string(s));
+  CHECK(caf::deep_to_string(r2.meta) == caf::deep_to_string(m));
+  CHECK(r2.error == r.error);
+  CHECK(r2.signals[0].retry_after_s == 17);
+  CHECK(hs2.backoffs == 5);
+  CHECK(sys.render(caf::error{registry_errc::too_large,
+                              std::string{"demo/app: too big"}})
+        == "registry: too_large (demo/app: too big)");
 }

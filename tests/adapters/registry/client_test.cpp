@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "adapters/registry/client.hpp"
 #include "adapters/registry/names.hpp"
 #include "tests/adapters/registry/live_fixture.hpp"
@@ -191,4 +193,72 @@ TEST_CASE("tag lists page through Link headers", "[registry][live]") {
     CHECK(one.list_tags("demo/app").size() == 5);
     CHECK(proxy.count("tags") == 5);
   }
+}
+
+TEST_CASE("insecure hosts fall back from TLS to plain HTTP",
+          "[registry][live]") {
+  local_registry reg;
+  push_one(reg.host(), "demo/app");
+  auto opts = loopback(reg.host());
+  opts.plain_http = false;
+  std::vector<request_event> pings;
+  opts.observer = [&](const request_event& e) {
+    if (e.kind == request_kind::ping)
+      pings.push_back(e);
+  };
+  SECTION("insecure: TLS fails, plain HTTP works") {
+    opts.insecure = true;
+    client c{opts};
+    CHECK(c.list_tags("demo/app") == std::vector<std::string>{"v1"});
+    REQUIRE(pings.size() == 2);
+    CHECK(pings[0].status == 0);
+    CHECK(pings[1].status == 200);
+  }
+  SECTION("secure: no fallback, a clear error") {
+    client c{opts};
+    auto e = error_of([&] { c.list_tags("demo/app"); });
+    REQUIRE(e);
+    CHECK(e->kind() == error_kind::unreachable);
+    CHECK(mentions(*e, "demo/app"));
+  }
+}
+
+TEST_CASE("bearer tokens are reused until they expire", "[registry][live]") {
+  temp_dir dir;
+  token_server tokens{dir.file("token.crt"), {{"alice", "wonderland"}}, 1};
+  local_registry::options o;
+  o.auth = local_registry::auth_mode::token;
+  o.token_realm = tokens.realm();
+  o.token_cert = tokens.cert_path();
+  local_registry reg{o};
+  temp_dir layout{"fluxd-oci"};
+  write_oci_layout(layout.path(), {{"v1", demo_v100, {}}});
+  skopeo_push(layout.path(), "v1", reg.host(), "demo/app", false, false,
+              "alice:wonderland");
+  client c{loopback(reg.host())};
+  int before = tokens.requests();
+  c.list_tags("demo/app");
+  c.head_manifest("demo/app", "v1");
+  CHECK(tokens.requests() - before == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  c.list_tags("demo/app");
+  CHECK(tokens.requests() - before == 2);
+}
+
+TEST_CASE("blob redirects are followed", "[registry][live]") {
+  local_registry reg;
+  push_one(reg.host(), "demo/app");
+  auto target = reg.url();
+  registry_proxy proxy{reg.url(), [target](const httplib::Request& req,
+                                           httplib::Response& res) {
+                         if (req.path.find("/blobs/") == std::string::npos)
+                           return false;
+                         res.status = 307;
+                         res.set_header("Location", target + req.path);
+                         return true;
+                       }};
+  client c{loopback(proxy.host())};
+  CHECK(format_rfc3339(c.fetch_image_info("demo/app", "v1").created)
+        == demo_v100);
+  CHECK(proxy.count("blob") == 1);
 }

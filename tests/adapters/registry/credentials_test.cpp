@@ -73,3 +73,20 @@ TEST_CASE("base64 round trip", "[registry]") {
   CHECK(base64_encode("user:pass") == "dXNlcjpwYXNz");
   CHECK_THROWS(base64_decode("!!"));
 }
+
+TEST_CASE("swappable credentials change under a live reference",
+          "[registry]") {
+  auto swap = std::make_shared<swappable_credentials>();
+  std::shared_ptr<const credentials_provider> as_provider = swap;
+  CHECK_FALSE(as_provider->find("ghcr.io"));
+  auto v1 = std::make_shared<static_credentials>();
+  v1->add("ghcr.io", {"old", "1"});
+  swap->set(v1);
+  CHECK(as_provider->find("ghcr.io")->username == "old");
+  auto v2 = std::make_shared<static_credentials>();
+  v2->add("https://ghcr.io/v1/", {"new", "2"});
+  swap->set(v2);
+  CHECK(as_provider->find("ghcr.io")->username == "new");
+  swap->set(nullptr);
+  CHECK_FALSE(as_provider->find("ghcr.io"));
+}

@@ -49,3 +49,16 @@ TEST_CASE("globs match with * only", "[registry]") {
   CHECK(glob_any({"x", "index.docker.io/fluxcd/*"},
                  "index.docker.io/fluxcd/flux"));
 }
+
+TEST_CASE("include and exclude globs decide what is scanned", "[registry]") {
+  std::vector<std::string> none;
+  std::vector<std::string> excl{"k8s.gcr.io/*"};
+  CHECK(scan_allowed("index.docker.io/library/alpine", none, excl));
+  CHECK_FALSE(scan_allowed("k8s.gcr.io/pause", none, excl));
+  std::vector<std::string> incl{"quay.io/*", "*test*"};
+  CHECK(scan_allowed("quay.io/a/b", incl, excl));
+  CHECK(scan_allowed("ghcr.io/testing/x", incl, excl));
+  CHECK_FALSE(scan_allowed("ghcr.io/a/b", incl, excl));
+  // Exclusions win.
+  CHECK_FALSE(scan_allowed("k8s.gcr.io/test", incl, excl));
+}

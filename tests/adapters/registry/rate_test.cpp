@@ -24,6 +24,11 @@ TEST_CASE("token bucket: burst, then rate", "[registry]") {
   CHECK_FALSE(b.try_take(later));
   b.set_rate(0.5, later);
   CHECK(b.wait_time(later) == 2s);
+  // Requests made beyond the one token put the bucket into debt.
+  token_bucket d{1.0, 2.0, t0};
+  CHECK(d.try_take(t0));
+  d.charge(3, t0); // tokens: 2 - 1 - 3 = -2
+  CHECK(d.wait_time(t0) == 3s);
 }
 
 TEST_CASE("back-off: 429 halves the rate and honours Retry-After",
