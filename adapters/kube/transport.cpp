@@ -2,6 +2,7 @@
 #include "adapters/kube/errors.hpp"
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <thread>
 
 #include <httplib.h>
@@ -145,6 +146,10 @@ transport::transport(rest_config cfg, client_options opts)
     creds_(cfg_),
     limiter_(opts_.qps, opts_.burst),
     tls_(std::make_unique<tls_state>()) {
+  // OpenSSL writes to sockets the server (or stream_cancel) has closed;
+  // that must be an error return, not a process-killing SIGPIPE.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   auto sep = cfg_.server.find("://");
   if (sep == std::string::npos)
     throw config_error(cfg_.origin + ": server \"" + cfg_.server
@@ -251,6 +256,14 @@ void transport::checkin(std::unique_ptr<connection> c) {
   std::lock_guard<std::mutex> lock(pool_mtx_);
   if (idle_.size() < opts_.max_idle_connections)
     idle_.push_back(std::move(c));
+}
+
+void transport::close_idle() {
+  std::vector<std::unique_ptr<connection>> closing;
+  {
+    std::lock_guard<std::mutex> lock(pool_mtx_);
+    closing.swap(idle_);
+  }
 }
 
 http_response transport::send(const http_request& req) {

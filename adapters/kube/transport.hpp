@@ -98,6 +98,9 @@ public:
                        const std::function<bool(std::string_view)>& on_data,
                        stream_cancel* cancel = nullptr);
 
+  /// Closes the idle keep-alive connections (the next calls open new ones).
+  void close_idle();
+
   const rest_config& config() const { return cfg_; }
   const client_options& options() const { return opts_; }
   credential_source& credentials() { return creds_; }
