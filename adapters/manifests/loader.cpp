@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
 namespace fluxd::manifests {
 
 namespace fs = std::filesystem;
@@ -75,6 +78,55 @@ bool within_node_limit(const YAML::Node& n, std::size_t& budget) {
         return false;
   }
   return true;
+}
+
+/// Remembers where the last event was, and ignores everything.
+class position_handler : public YAML::EventHandler {
+public:
+  YAML::Mark last;
+  void OnDocumentStart(const YAML::Mark& m) override { last = m; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { last = m; }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { last = m; }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    last = m;
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&,
+                       YAML::anchor_t, YAML::EmitterStyle::value) override {
+    last = m;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    last = m;
+  }
+  void OnMapEnd() override {}
+};
+
+/// yaml-cpp 0.7's LoadAll never ends on a stray `,` at document level (it
+/// keeps producing empty documents: jbeder/yaml-cpp#1040), so the stream
+/// is first walked event by event and refused when it yields more
+/// documents than it has markers.
+void check_document_progress(const std::string& text, const std::string& file) {
+  std::size_t markers = 2;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0)
+      ++markers;
+    auto nl = text.find('\n', i);
+    if (nl == std::string::npos)
+      break;
+    i = nl + 1;
+  }
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  position_handler h;
+  for (std::size_t docs = 0; parser.HandleNextDocument(h);)
+    if (++docs > markers)
+      throw manifest_error("scanning multidoc from \"" + file + "\" (line "
+                           + std::to_string(h.last.line + 1) + ", column "
+                           + std::to_string(h.last.column + 1)
+                           + "): unexpected content at document level");
 }
 
 std::string scalar_at(const YAML::Node& n, const char* key) {
@@ -188,7 +240,9 @@ std::vector<YAML::Node> parse_stream(std::string_view text,
                          + std::to_string(lim.max_file_bytes) + " bytes");
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    std::string copy(text);
+    check_document_progress(copy, file);
+    docs = YAML::LoadAll(copy);
   } catch (const YAML::Exception& e) {
     throw manifest_error("scanning multidoc from \"" + file + "\" (line "
                          + std::to_string(e.mark.line + 1) + ", column "

@@ -253,3 +253,14 @@ TEST_CASE("read_tree reads YAML files and chart markers from disk") {
   CHECK_THROWS_WITH(read_tree(dir.path(), {"missing"}),
                     Catch::Contains("unable to read root path \"missing\""));
 }
+
+TEST_CASE("a stray comma at document level is an error, not a hang") {
+  // yaml-cpp 0.7 loops forever on these in LoadAll (jbeder/yaml-cpp#1040).
+  for (const char* text : {",\n", "---\n,\n---\nb: c\n", "[a]\n,\n"}) {
+    INFO(text);
+    auto r = load({{"comma.yaml", text}}, {});
+    REQUIRE(r.errors.size() == 1);
+    CHECK_THAT(r.errors[0].message,
+               Catch::Contains("unexpected content at document level"));
+  }
+}
