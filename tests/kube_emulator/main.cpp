@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
     });
     std::thread saver([&] {
       while (!done) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
         try {
           objects.reap_namespaces();
           objects.save();

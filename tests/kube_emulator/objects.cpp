@@ -1,5 +1,6 @@
 #include "tests/kube_emulator/objects.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -173,17 +174,34 @@ json::value yaml_to_json(const std::string& text) {
   return node_to_json(YAML::Load(text));
 }
 
+json::value parse_json(const std::string& text,
+                       boost::system::error_code& ec) {
+  json::parse_options po;
+  po.max_depth = max_depth;
+  return json::parse(text, ec, {}, po);
+}
+
 json::value parse_body(const std::string& body, std::string_view what) {
   auto first = body.find_first_not_of(" \t\r\n");
   if (first == std::string::npos)
     throw bad_request(std::string(what) + ": empty request body");
   if (body[first] == '{' || body[first] == '[') {
     boost::system::error_code ec;
-    auto v = json::parse(body, ec);
+    auto v = parse_json(body, ec);
     if (ec)
       throw bad_request(std::string(what) + ": invalid JSON: " + ec.message());
     return v;
   }
+  // yaml-cpp recurses per level: refuse absurd flow nesting up front.
+  int depth = 0, deepest = 0;
+  for (char c : body) {
+    if (c == '[' || c == '{')
+      deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}')
+      --depth;
+  }
+  if (deepest > static_cast<int>(max_depth))
+    throw bad_request(std::string(what) + ": nesting too deep");
   try {
     return yaml_to_json(body);
   } catch (const std::exception& e) {

@@ -26,6 +26,13 @@ std::string new_uid();
 /// A random suffix for generateName (5 lowercase letters and digits).
 std::string random_suffix();
 
+/// Deepest nesting accepted in bodies (CRD schemas nest deeply; Boost.JSON's
+/// default of 32 is too shallow).
+inline constexpr std::size_t max_depth = 1000;
+
+/// JSON with max_depth.
+json::value parse_json(const std::string& text, boost::system::error_code& ec);
+
 /// Parses a request body: JSON, or YAML (which includes JSON); throws
 /// api_error 400 naming the problem.
 json::value parse_body(const std::string& body, std::string_view what);

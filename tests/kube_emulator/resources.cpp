@@ -82,6 +82,8 @@ resource_registry::resource_registry() {
   b.push_back(builtin("", "v1", "Pod", "pods", true, {"po"}, all, true, false,
                       false));
   b.back().delete_returns_object = true;
+  b.push_back(builtin("", "v1", "Event", "events", true, {"ev"}, {}, false,
+                      false, false));
   b.push_back(builtin("apps", "v1", "Deployment", "deployments", true,
                       {"deploy"}, all, true, true, true));
   b.push_back(builtin("apps", "v1", "DaemonSet", "daemonsets", true, {"ds"},

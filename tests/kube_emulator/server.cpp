@@ -260,6 +260,8 @@ api_server::api_server(store& objects, server_config config)
     return ok;
   });
   http_->new_task_queue = [] { return new thread_per_connection; };
+  // Without it Nagle and delayed ACKs add 40 ms to keep-alive requests.
+  http_->set_tcp_nodelay(true);
   http_->set_keep_alive_max_count(100000);
   http_->set_keep_alive_timeout(30);
   http_->set_read_timeout(60);
@@ -437,6 +439,11 @@ void api_server::handle_resource(const httplib::Request& req,
     auto ua = req.get_header_value("User-Agent");
     wopts.field_manager = ua.substr(0, ua.find('/'));
   }
+  if (wopts.field_manager.empty()
+      && !(req.method == "PATCH"
+           && patch_kind(req.get_header_value("Content-Type"))
+                == "apply-patch"))
+    wopts.field_manager = "unknown";
 
   const auto& m = req.method;
   if (name.empty()) {

@@ -9,12 +9,15 @@
 #include "tests/kube_emulator/store.hpp"
 
 namespace httplib {
+class DataSink;
 class SSLServer;
 struct Request;
 struct Response;
 } // namespace httplib
 
 namespace kube_emulator {
+
+struct watch_state;
 
 struct server_config {
   std::string host = "127.0.0.1";
@@ -48,6 +51,9 @@ private:
                        const std::vector<std::string>& rest);
   void start_watch(const httplib::Request& req, httplib::Response& res,
                    const resource_type& type, const std::string& ns);
+  /// One step of a watch stream: initial events, then what the store's
+  /// event log brings, bookmarks, the end at the deadline.
+  bool stream_watch(watch_state& st, httplib::DataSink& sink);
   bool authenticated(const httplib::Request& req) const;
 
   store& store_;

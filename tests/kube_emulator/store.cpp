@@ -195,7 +195,9 @@ object_ptr store::commit(const resource_type& type, json::object next,
     b.erase(key);
   else
     b[key] = obj;
-  events_.push_back({rv_, event, type.group_resource(), ns, obj, old});
+  events_.push_back({rv_, event, type.group_resource(), ns, obj, old,
+                     std::make_shared<const std::string>(
+                       json::serialize(*obj))});
   while (events_.size() > opts_.event_log_size) {
     oldest_ = events_.front().rv;
     events_.pop_front();
@@ -327,7 +329,7 @@ void store::load() {
   std::stringstream buf;
   buf << f.rdbuf();
   boost::system::error_code ec;
-  auto v = json::parse(buf.str(), ec);
+  auto v = parse_json(buf.str(), ec);
   if (ec || !v.is_object())
     throw std::runtime_error("kube-emulator: corrupt state file "
                              + opts_.state_file);

@@ -24,6 +24,8 @@ struct watch_event {
   std::string ns;
   object_ptr object;
   object_ptr old; ///< state before a MODIFIED, for selector transitions
+  /// `object` as JSON, rendered once for every watcher.
+  std::shared_ptr<const std::string> text;
 };
 
 /// The body of a list: the items of one page and where to go on.

@@ -8,18 +8,28 @@
 
 namespace kube_emulator {
 
+struct watch_state;
+
 namespace {
 
 using clock = std::chrono::steady_clock;
 
-std::string event_line(const char* type, const json::object& obj) {
-  std::string out = "{\"type\":\"";
+void append_event(std::string& out, const char* type,
+                  const std::string& object_json) {
+  out += "{\"type\":\"";
   out += type;
   out += "\",\"object\":";
-  out += json::serialize(obj);
+  out += object_json;
   out += "}\n";
+}
+
+std::string event_line(const char* type, const json::object& obj) {
+  std::string out;
+  append_event(out, type, json::serialize(obj));
   return out;
 }
+
+} // namespace
 
 struct watch_state {
   resource_type type;
@@ -41,8 +51,6 @@ struct watch_state {
     return labels.matches(obj) && fields.matches(obj);
   }
 };
-
-} // namespace
 
 void api_server::start_watch(const httplib::Request& req,
                              httplib::Response& res, const resource_type& type,
@@ -80,81 +88,91 @@ void api_server::start_watch(const httplib::Request& req,
   res.set_chunked_content_provider(
     "application/json;stream=watch",
     [this, st](size_t, httplib::DataSink& sink) {
-      auto write = [&](const std::string& line) {
-        return sink.write(line.data(), line.size());
-      };
-      if (st->expired) {
-        api_error gone(410, "Expired",
-                       "too old resource version: " + std::to_string(st->rv)
-                         + " (" + std::to_string(store_.oldest_watchable())
-                         + ")");
-        write(event_line("ERROR", gone.status()));
-        sink.done();
-        return true;
+      // httplib does not catch exceptions from providers.
+      try {
+        return stream_watch(*st, sink);
+      } catch (const std::exception&) {
+        return false;
       }
-      if (!st->initial_sent) {
-        st->initial_sent = true;
-        std::string chunk;
-        for (auto& obj : st->initial)
-          if (st->matches(*obj))
-            chunk += event_line("ADDED", *obj);
-        st->initial.clear();
-        if (!chunk.empty() && !write(chunk))
-          return false;
-        return true;
-      }
-      auto now = clock::now();
-      if (stopping_ || now >= st->deadline) {
-        sink.done();
-        return true;
-      }
-      auto until = std::min(st->deadline, st->bookmarks ? st->next_bookmark
-                                                        : st->deadline);
-      // Wake at least every second to notice a client that went away.
-      until = std::min(until, now + std::chrono::seconds(1));
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - now);
-      bool stopped = false;
-      st->batch.clear();
-      if (!store_.wait_events(st->type.group_resource(), st->rv, st->batch,
-                              std::max(wait, std::chrono::milliseconds(1)),
-                              stopped)) {
-        st->expired = true;
-        return true;
-      }
-      if (stopped) {
-        sink.done();
-        return true;
-      }
-      std::string chunk;
-      for (auto& e : st->batch) {
-        bool now_in = st->matches(*e.object);
-        bool was_in = e.old && st->matches(*e.old);
-        if (e.type == "MODIFIED") {
-          if (now_in && was_in)
-            chunk += event_line("MODIFIED", *e.object);
-          else if (now_in)
-            chunk += event_line("ADDED", *e.object);
-          else if (was_in)
-            chunk += event_line("DELETED", *e.object);
-        } else if (now_in) {
-          chunk += event_line(e.type.c_str(), *e.object);
-        }
-      }
-      if (st->bookmarks && clock::now() >= st->next_bookmark) {
-        json::object mark{
-          {"kind", st->type.kind},
-          {"apiVersion", st->type.group_version()},
-          {"metadata", {{"resourceVersion", std::to_string(st->rv)}}}};
-        chunk += event_line("BOOKMARK", mark);
-        st->next_bookmark = clock::now() + config_.bookmark_interval;
-      }
-      if (!chunk.empty())
-        return write(chunk);
-      // Nothing to say: probe the connection so a closed watch frees its
-      // thread.
-      return sink.is_writable();
     });
+}
+
+bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
+  auto* st = &w;
+  auto write = [&](const std::string& line) {
+    return sink.write(line.data(), line.size());
+  };
+  if (st->expired) {
+    api_error gone(410, "Expired",
+                   "too old resource version: " + std::to_string(st->rv)
+                     + " (" + std::to_string(store_.oldest_watchable())
+                     + ")");
+    write(event_line("ERROR", gone.status()));
+    sink.done();
+    return true;
+  }
+  if (!st->initial_sent) {
+    st->initial_sent = true;
+    std::string chunk;
+    for (auto& obj : st->initial)
+      if (st->matches(*obj))
+        chunk += event_line("ADDED", *obj);
+    st->initial.clear();
+    if (!chunk.empty() && !write(chunk))
+      return false;
+    return true;
+  }
+  auto now = clock::now();
+  if (stopping_ || now >= st->deadline) {
+    sink.done();
+    return true;
+  }
+  auto until = std::min(st->deadline, st->bookmarks ? st->next_bookmark
+                                                    : st->deadline);
+  // Wake at least every second to notice a client that went away.
+  until = std::min(until, now + std::chrono::seconds(1));
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+    until - now);
+  bool stopped = false;
+  st->batch.clear();
+  if (!store_.wait_events(st->type.group_resource(), st->rv, st->batch,
+                          std::max(wait, std::chrono::milliseconds(1)),
+                          stopped)) {
+    st->expired = true;
+    return true;
+  }
+  if (stopped) {
+    sink.done();
+    return true;
+  }
+  std::string chunk;
+  for (auto& e : st->batch) {
+    bool now_in = st->matches(*e.object);
+    bool was_in = e.old && st->matches(*e.old);
+    if (e.type == "MODIFIED") {
+      if (now_in && was_in)
+        append_event(chunk, "MODIFIED", *e.text);
+      else if (now_in)
+        append_event(chunk, "ADDED", *e.text);
+      else if (was_in)
+        append_event(chunk, "DELETED", *e.text);
+    } else if (now_in) {
+      append_event(chunk, e.type.c_str(), *e.text);
+    }
+  }
+  if (st->bookmarks && clock::now() >= st->next_bookmark) {
+    json::object mark{
+      {"kind", st->type.kind},
+      {"apiVersion", st->type.group_version()},
+      {"metadata", {{"resourceVersion", std::to_string(st->rv)}}}};
+    chunk += event_line("BOOKMARK", mark);
+    st->next_bookmark = clock::now() + config_.bookmark_interval;
+  }
+  if (!chunk.empty())
+    return write(chunk);
+  // Nothing to say: probe the connection so a closed watch frees its
+  // thread.
+  return sink.is_writable();
 }
 
 } // namespace kube_emulator

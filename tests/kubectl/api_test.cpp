@@ -97,6 +97,13 @@ TEST_CASE("bad input gets Status errors and never a crash") {
   r = c.get(cms + "?continue=%21%21garbage");
   CHECK(r.status == 400);
 
+  // Absurd nesting is refused, not recursed into.
+  r = c.post(cms, std::string(5000, '[') + std::string(5000, ']'));
+  CHECK(r.status == 400);
+  r = c.patch(cms + "/x?fieldManager=t", "a: " + std::string(5000, '['),
+              "application/apply-patch+yaml");
+  CHECK(r.status == 400);
+
   // Still serving, and nothing of the above was stored.
   CHECK(c.get("/version").status == 200);
   r = c.get(cms);
