@@ -53,6 +53,13 @@ void publish(self_ptr self, const std::string& head) {
     self->send(l, rev);
 }
 
+/// Starts again from nothing: the next turn clones afresh.
+void discard_mirror(self_ptr self) {
+  self->state.repo.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(self->state.config.mirror_dir, ec);
+}
+
 /// One turn of Flux v1's repository loop: (re)open or clone, fetch, check
 /// the branch and, once, the write access.
 void step(self_ptr self) {
@@ -69,6 +76,9 @@ void step(self_ptr self) {
                    "access");
     }
     st.repo->fetch();
+    // A mirror damaged on disk may still fetch "successfully" (nothing new
+    // to get); catch it here, not on the first read.
+    st.repo->check_integrity();
     auto head = st.repo->branch_head(cfg.branch);
     if (st.status.status != "ready") {
       if (!cfg.readonly)
@@ -77,14 +87,9 @@ void step(self_ptr self) {
     }
     publish(self, head);
   } catch (const git::git_failure& e) {
+    if (e.kind() == git::error_kind::corrupt)
+      discard_mirror(self);
     bool have_repo = static_cast<bool>(st.repo);
-    if (e.kind() == git::error_kind::corrupt) {
-      // Start again from nothing: the next turn clones afresh.
-      st.repo.reset();
-      std::error_code ec;
-      std::filesystem::remove_all(cfg.mirror_dir, ec);
-      have_repo = false;
-    }
     auto kind = e.kind();
     if (kind == git::error_kind::unreachable
         || kind == git::error_kind::timeout)
@@ -118,6 +123,10 @@ auto guarded(self_ptr self, F f) -> caf::result<decltype(f())> {
   try {
     return f();
   } catch (const git::git_failure& e) {
+    if (e.kind() == git::error_kind::corrupt) {
+      discard_mirror(self);
+      set_status(self, "new", e.what());
+    }
     return to_caf_error(e);
   }
 }

@@ -165,6 +165,32 @@ repository repository::clone(const std::string& dir,
 }
 
 void repository::check_integrity() const {
+  // Read through the object database, not git_object_lookup: the
+  // repository's object cache would answer for objects already gone.
+  git_odb* raw_odb = nullptr;
+  check(git_repository_odb(&raw_odb, repo_.get()), error_kind::corrupt,
+        "object database of mirror " + dir_);
+  odb_ptr odb{raw_odb};
+  auto readable = [&](const git_oid* id) {
+    git_odb_object* obj = nullptr;
+    if (git_odb_read(&obj, odb.get(), id) < 0)
+      return false;
+    odb_object_ptr o{obj};
+    if (git_odb_object_type(o.get()) != GIT_OBJECT_COMMIT)
+      return true;
+    // A commit's first line names its tree: that must be readable too.
+    std::string text{static_cast<const char*>(git_odb_object_data(o.get())),
+                     git_odb_object_size(o.get())};
+    git_oid tree;
+    if (text.rfind("tree ", 0) != 0
+        || git_oid_fromstrn(&tree, text.data() + 5, GIT_OID_HEXSZ) < 0)
+      return false;
+    git_odb_object* t = nullptr;
+    if (git_odb_read(&t, odb.get(), &tree) < 0)
+      return false;
+    git_odb_object_free(t);
+    return true;
+  };
   git_reference_iterator* it = nullptr;
   check(git_reference_iterator_new(&it, repo_.get()), error_kind::corrupt,
         "listing refs of mirror " + dir_);
@@ -176,19 +202,14 @@ void repository::check_integrity() const {
     if (git_reference_resolve(&resolved, ref) < 0)
       continue;
     reference_ptr r{resolved};
-    git_object* obj = nullptr;
-    if (git_object_lookup(&obj, repo_.get(), git_reference_target(r.get()),
-                          GIT_OBJECT_ANY)
-        < 0)
+    if (!readable(git_reference_target(r.get())))
       bad = git_reference_name(ref);
-    else
-      git_object_free(obj);
   }
   git_reference_iterator_free(it);
   if (!bad.empty())
     throw git_failure(error_kind::corrupt,
                     "mirror " + dir_ + " is damaged: " + bad
-                      + " points at a missing object");
+                      + " points at a missing or unreadable object");
 }
 
 void repository::fetch() {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -208,6 +209,40 @@ TEST_CASE("git_mirror: missing branch keeps it cloned with Flux v1's error") {
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
     .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
+             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+  caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
+  d.sched->run();
+}
+
+TEST_CASE("git_mirror: a damaged mirror is noticed and cloned again") {
+  fluxd::test::temp_dir dir;
+  fx::upstream up{dir.path(), "cfg", {{"a.yaml", "a\n"}}};
+  deterministic d;
+  auto cfg = mirror_config(up, dir.path());
+  auto mirror = d.sys->spawn(git_mirror, cfg);
+  d.sched->run();
+  // Garble the packs (their indexes stay): fetching cannot repair that.
+  int garbled = 0;
+  for (auto& f : std::filesystem::recursive_directory_iterator(
+         cfg.mirror_dir + "/objects")) {
+    if (!f.is_regular_file() || f.path().extension() == ".idx")
+      continue;
+    std::filesystem::permissions(f.path(), std::filesystem::perms::owner_all);
+    fluxd::test::write_file(f.path().string(),
+                            std::string(f.file_size(), 'x'));
+    ++garbled;
+  }
+  REQUIRE(garbled > 0);
+  d.ask(mirror, git_fetch_atom_v)
+    .receive([&](const git_status& st) {
+               CHECK(st.status == "new");
+               CHECK(st.error.find("damaged") != std::string::npos);
+             },
+             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+  d.sched->advance_time(10s);
+  d.sched->run();
+  d.ask(mirror, git_read_atom_v, std::string{}, std::vector<std::string>{})
+    .receive([&](const git_files& f) { CHECK(f.files.at("a.yaml") == "a\n"); },
              [&](caf::error& e) { FAIL(d.sys->render(e)); });
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   d.sched->run();

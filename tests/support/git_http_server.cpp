@@ -116,10 +116,17 @@ std::string base64(const std::string& in) {
 } // namespace
 
 git_http_server::git_http_server(std::string project_root,
-                                 std::string basic_auth)
-  : root_(std::move(project_root)),
-    auth_(std::move(basic_auth)),
-    server_(std::make_unique<httplib::Server>()) {
+                                 std::string basic_auth,
+                                 const std::string& tls_cert,
+                                 const std::string& tls_key)
+  : root_(std::move(project_root)), auth_(std::move(basic_auth)) {
+  if (tls_cert.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    server_ = std::make_unique<httplib::SSLServer>(tls_cert.c_str(),
+                                                   tls_key.c_str());
+    tls_ = true;
+  }
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> env{
       {"GIT_PROJECT_ROOT", root_},
@@ -171,6 +178,8 @@ git_http_server::~git_http_server() {
 }
 
 std::string git_http_server::url(const std::string& repo) const {
+  if (tls_)
+    return "https://localhost:" + std::to_string(port_) + "/" + repo;
   return "http://127.0.0.1:" + std::to_string(port_) + "/" + repo;
 }
 

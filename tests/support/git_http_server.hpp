@@ -19,14 +19,19 @@ namespace fluxd::test {
 /// `http.receivepack=true`.
 class git_http_server {
 public:
+  /// With `tls_cert`/`tls_key` (PEM files) it serves HTTPS; url() then
+  /// names `localhost`, because libgit2 1.5 with mbedTLS does not match IP
+  /// addresses in certificates.
   explicit git_http_server(std::string project_root,
-                           std::string basic_auth = {});
+                           std::string basic_auth = {},
+                           const std::string& tls_cert = {},
+                           const std::string& tls_key = {});
   ~git_http_server();
   git_http_server(const git_http_server&) = delete;
   git_http_server& operator=(const git_http_server&) = delete;
 
   int port() const { return port_; }
-  /// http://127.0.0.1:<port>/<repo>
+  /// http://127.0.0.1:<port>/<repo> or https://localhost:<port>/<repo>
   std::string url(const std::string& repo) const;
 
 private:
@@ -35,6 +40,7 @@ private:
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  bool tls_ = false;
 };
 
 } // namespace fluxd::test

@@ -108,3 +108,59 @@ TEST_CASE("git daemon: clone, fetch and push over git://") {
   CHECK(fx::git({"--git-dir", up.bare, "rev-parse", "flux-sync^{commit}"})
         == result.revision);
 }
+
+namespace {
+
+/// A throwaway CA and a server certificate for DNS:localhost.
+struct test_pki {
+  std::string ca, cert, key;
+  explicit test_pki(const fluxd::test::temp_dir& dir) {
+    ca = dir.file("ca.crt");
+    cert = dir.file("srv.crt");
+    key = dir.file("srv.key");
+    auto ca_key = dir.file("ca.key");
+    auto csr = dir.file("srv.csr");
+    auto ext = dir.file("ext.cnf");
+    fluxd::test::write_file(ext, "subjectAltName=DNS:localhost\n");
+    auto openssl = [](std::vector<std::string> args) {
+      args.insert(args.begin(), "openssl");
+      auto r = fluxd::test::run(args);
+      if (r.status != 0)
+        throw std::runtime_error("openssl failed: " + r.err);
+    };
+    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key,
+             "-out", ca, "-days", "1", "-subj", "/CN=fluxd test CA"});
+    openssl({"req", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
+             csr, "-subj", "/CN=localhost"});
+    openssl({"x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
+             "-CAcreateserial", "-out", cert, "-days", "1", "-extfile", ext});
+  }
+};
+
+} // namespace
+
+TEST_CASE("https: CA bundle required, basic auth, clone and push") {
+  fluxd::test::temp_dir dir;
+  fx::upstream up{dir.path(), "cfg", {{"a.yaml", "a\n"}}};
+  test_pki pki{dir};
+  fluxd::test::git_http_server https{up.root + "/srv", "bot:t0ken", pki.cert,
+                                     pki.key};
+  auto url = https.url("cfg.git");
+  auto authed = "https://bot:t0ken@" + url.substr(8);
+
+  auto untrusted = failure_of([&] {
+    repository::open_or_clone(dir.file("m0"), remote_for(authed));
+  });
+  CHECK(untrusted.kind() == error_kind::host_key);
+  CHECK(std::string{untrusted.what()}.find("not trusted") != std::string::npos);
+  CHECK(std::string{untrusted.what()}.find("t0ken") == std::string::npos);
+
+  auto opts = remote_for(authed);
+  opts.ca_bundle = pki.ca;
+  auto repo = repository::open_or_clone(dir.file("m1"), opts);
+  CHECK(repo.branch_head("master") == up.head());
+  auto result = write_once(repo, add_file("tls.yaml"), {});
+  CHECK(up.head() == result.revision);
+}
