@@ -275,7 +275,8 @@ void credential_source::refresh_token_file() {
   std::ostringstream ss;
   ss << in.rdbuf();
   auto token = ss.str();
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+  while (!token.empty()
+         && std::isspace(static_cast<unsigned char>(token.back())))
     token.pop_back();
   if (token.empty())
     throw config_error("bearer token file " + cfg_.token_file + " is empty");

@@ -155,6 +155,8 @@ void apply_cluster(const entry& e, const std::string& name, rest_config& cfg) {
                        + cfg.server);
   cfg.insecure_skip_tls_verify = boolean(n, "insecure-skip-tls-verify", where);
   cfg.tls_server_name = scalar(n, "tls-server-name", where);
+  if (!scalar(n, "proxy-url", where).empty())
+    throw config_error(where + ".proxy-url: HTTP proxies are not supported");
   // client-go: -data overrides the file when both are given.
   cfg.ca_pem = decoded(n, "certificate-authority-data", where);
   auto ca_file = scalar(n, "certificate-authority", where);

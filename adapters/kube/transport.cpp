@@ -156,9 +156,10 @@ transport::transport(rest_config cfg, client_options opts)
                        + "\" has no scheme");
   scheme_ = cfg_.server.substr(0, sep);
   auto hostport = cfg_.server.substr(sep + 3);
-  if (auto slash = hostport.find('/'); slash != std::string::npos)
-    throw config_error(cfg_.origin + ": server \"" + cfg_.server
-                       + "\" with a path prefix is not supported");
+  if (auto slash = hostport.find('/'); slash != std::string::npos) {
+    base_path_ = hostport.substr(slash);
+    hostport = hostport.substr(0, slash);
+  }
   port_ = scheme_ == "https" ? 443 : 80;
   auto colon = hostport.rfind(':');
   auto bracket = hostport.rfind(']');
@@ -281,7 +282,7 @@ http_response transport::send(const http_request& req) {
 
     httplib::Request r;
     r.method = req.method;
-    r.path = req.path;
+    r.path = base_path_ + req.path;
     r.headers.emplace("Accept", req.accept);
     r.headers.emplace("User-Agent", opts_.user_agent);
     if (!cred.authorization.empty())
@@ -348,7 +349,7 @@ transport::stream(const http_request& req,
 
   httplib::Request r;
   r.method = req.method;
-  r.path = req.path;
+  r.path = base_path_ + req.path;
   r.headers.emplace("Accept", req.accept);
   r.headers.emplace("User-Agent", opts_.user_agent);
   if (!cred.authorization.empty())

@@ -123,6 +123,7 @@ private:
   std::string scheme_;
   std::string host_;
   int port_ = 0;
+  std::string base_path_; ///< a proxy's prefix, e.g. /k8s/clusters/c-1
   std::unique_ptr<tls_state> tls_;
   std::mutex pool_mtx_;
   std::vector<std::unique_ptr<connection>> idle_;

@@ -111,6 +111,7 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
     pause(st.backoff + std::chrono::milliseconds(jitter(rng)), cancel);
   };
   auto ns_path = res.namespaced ? ns : std::string_view{};
+  std::exception_ptr callback_error; ///< the caller's own, passed on
 
   while (!st.stop && !cancelled()) {
     if (st.need_list) {
@@ -155,7 +156,7 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
 
     json_stream parser;
     auto started = std::chrono::steady_clock::now();
-    std::exception_ptr failure;
+    std::exception_ptr failure;        ///< the stream was bad
     std::string stream_error;
     bool got_events = false;
     auto on_value = [&](json::value&& v) -> bool {
@@ -198,11 +199,14 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
         st.rv = rv;
       ev.resource_version = st.rv;
       got_events = true;
-      if (!callback(ev)) {
-        st.stop = true;
-        return false;
+      try {
+        if (callback(ev))
+          return true;
+      } catch (...) {
+        callback_error = std::current_exception();
       }
-      return true;
+      st.stop = true;
+      return false;
     };
     try {
       auto result = c.transport().stream(
@@ -216,7 +220,7 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
           }
         },
         cancel);
-      if (result.cancelled || st.stop)
+      if (callback_error || result.cancelled || st.stop)
         break;
       if (failure)
         std::rethrow_exception(failure);
@@ -238,7 +242,7 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
         st.backoff = {}; // a normal end: the server's timeout
       }
     } catch (const kube_error& e) {
-      if (cancelled() || st.stop)
+      if (callback_error || cancelled() || st.stop)
         break;
       if (got_events)
         st.backoff = {};
@@ -247,6 +251,8 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
         back_off();
     }
   }
+  if (callback_error)
+    std::rethrow_exception(callback_error);
   return st.rv;
 }
 

@@ -199,6 +199,12 @@ TEST_CASE("kubeconfig: bad values name file and field") {
                               context("ctx", "c", "u"), "ctx"));
   CHECK_THROWS_WITH(load_kubeconfig({path}),
                     Catch::Contains("auth-provider"));
+  write_file(path, kubeconfig(cluster("c", "https://h:1",
+                                      "    proxy-url: http://proxy:3128\n"),
+                              user("u", "    token: t\n"),
+                              context("ctx", "c", "u"), "ctx"));
+  CHECK_THROWS_WITH(load_kubeconfig({path}),
+                    Catch::Contains("clusters[c].cluster.proxy-url"));
 }
 
 TEST_CASE("kubeconfig: KUBECONFIG merges files, the first one wins") {

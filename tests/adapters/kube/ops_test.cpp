@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -42,6 +43,26 @@ TEST_CASE("discovery: legacy documents, cached, refreshed for unknown kinds") {
         == "/apis/apps/v1/namespaces/default/deployments/web");
   CHECK(c.object_path({"v1", "Namespace", "ignored", "team"})
         == "/api/v1/namespaces/team");
+}
+
+TEST_CASE("discovery: concurrent misses share one refresh") {
+  fake_api api;
+  api.serve_discovery(false);
+  api.start();
+  client c(api.config());
+  std::vector<std::thread> threads;
+  std::atomic<int> resolved{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      if (c.discovery().resolve("apps/v1", "Deployment").plural
+          == "deployments")
+        ++resolved;
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(resolved == 8);
+  CHECK(c.discovery().refreshes() == 1);
+  CHECK(api.discovery_requests() == 4);
 }
 
 TEST_CASE("discovery: aggregated in two requests") {

@@ -292,3 +292,17 @@ TEST_CASE("transport: nothing listening is a transport_error naming it") {
                       && Catch::Contains("cannot connect")
                       && Catch::Contains(cfg.server));
 }
+
+TEST_CASE("transport: a server URL with a path prefix (API proxies)") {
+  fake_api api;
+  api.server().Get("/k8s/clusters/c-1/api", [](const httplib::Request&,
+                                               httplib::Response& res) {
+    res.set_content(R"({"kind":"APIVersions","versions":["v1"]})",
+                    "application/json");
+  });
+  api.start();
+  auto cfg = api.config();
+  cfg.server += "/k8s/clusters/c-1";
+  client c(cfg);
+  CHECK(c.request({"GET", "/api"}).at("kind") == "APIVersions");
+}

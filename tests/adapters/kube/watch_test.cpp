@@ -287,3 +287,29 @@ TEST_CASE("watch: cancel from another thread ends a quiet watch") {
   stop = true;
   CHECK(last == "7");
 }
+
+TEST_CASE("watch: an exception from the callback reaches the caller") {
+  fake_api api;
+  api.serve_discovery(false);
+  std::atomic<bool> stop{false};
+  api.server().Get(
+    "/api/v1/namespaces/team/configmaps",
+    [&](const httplib::Request& req, httplib::Response& res) {
+      if (!req.has_param("watch")) {
+        res.set_content(list_body("3", {}), "application/json");
+        return;
+      }
+      stream_lines(res, {event_line("ADDED", "boom", "4")}, true, &stop);
+    });
+  api.start();
+  client c(api.config());
+  auto res = c.discovery().resolve("v1", "ConfigMap");
+  CHECK_THROWS_AS(watch(c, res, "team", fast_options(),
+                        [](const watch_event& ev) -> bool {
+                          if (ev.type == watch_event_type::added)
+                            throw std::logic_error("consumer bug");
+                          return true;
+                        }),
+                  std::logic_error);
+  stop = true;
+}
