@@ -198,6 +198,31 @@ TEST_CASE("emulator: kubeconfig forms with files, tokenFile and exec") {
   CHECK(merged.get({"v1", "Namespace", "", "default"}).is_object());
 }
 
+TEST_CASE("emulator: in-cluster configuration") {
+  emulator_env env;
+  temp_dir sa("kube-client-sa");
+  write_file(sa.file("token"), env.emulator.token());
+  write_file(sa.file("ca.crt"),
+             fluxd::test::read_file(env.emulator.ca_path()));
+  write_file(sa.file("namespace"), "default\n");
+  config_options opts;
+  opts.kubeconfig_env = "";
+  opts.home = sa.path();
+  opts.service_account_dir = sa.path();
+  opts.env = std::map<std::string, std::string>{
+    {"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+    {"KUBERNETES_SERVICE_PORT", std::to_string(env.emulator.port())}};
+  client c(load_config(opts));
+  CHECK(c.config().origin == "in-cluster");
+  c.apply(configmap("default", "from-pod", "1"));
+  // A rotated token that the server does not know is refused at once.
+  write_file(sa.file("token"), "rotated-but-unknown\n");
+  CHECK_THROWS_AS(c.get({"v1", "ConfigMap", "default", "from-pod"}),
+                  api_error);
+  write_file(sa.file("token"), env.emulator.token());
+  CHECK(data_of(c.get({"v1", "ConfigMap", "default", "from-pod"})) == "1");
+}
+
 TEST_CASE("emulator: apply, get, list with paging and selectors") {
   emulator_env env;
   client c(env.config());
