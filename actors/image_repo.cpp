@@ -75,6 +75,12 @@ void finish_scan(self_ptr self) {
     }
   }
   ++st.scans;
+  // Flux v1's warmer line, which people grep for.
+  if (st.attempted > 0)
+    st.log.info("updated image repository",
+                {{"updated", st.cfg.repository},
+                 {"successful", static_cast<long long>(st.successful)},
+                 {"attempted", static_cast<long long>(st.attempted)}});
   if (st.scan_changed) {
     ++st.version;
     auto snap = snapshot(st);
@@ -131,6 +137,7 @@ void fetch_metadata(self_ptr self) {
   st.log.debug("fetching image metadata",
                {{"to_update", static_cast<long long>(due.size())}});
   st.outstanding = due.size();
+  st.attempted = due.size();
   auto done = [=] {
     if (--self->state.outstanding == 0)
       finish_scan(self);
@@ -142,6 +149,7 @@ void fetch_metadata(self_ptr self) {
       .then(
         [=](const image_meta& m) {
           on_meta(self, tag, m);
+          ++self->state.successful;
           done();
         },
         [=](caf::error& err) {
@@ -194,6 +202,7 @@ void start_scan(self_ptr self, bool priority) {
   st.scan_priority = priority;
   st.scan_changed = false;
   st.scan_error.clear();
+  st.attempted = st.successful = 0;
   self
     ->request(st.cfg.host, st.cfg.request_timeout, list_tags_atom_v,
               st.cfg.path, priority)
@@ -247,6 +256,7 @@ image_repo(image_repo_impl::stateful_pointer<image_repo_state> self,
           st.scan_priority = false;
           st.scan_changed = false;
           st.scan_error = st.record.last_error;
+          st.attempted = st.successful = 0;
           fetch_metadata(self);
         } else if (st.scanning && !st.listing) {
           st.rescan_pending = true;

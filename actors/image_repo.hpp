@@ -49,6 +49,8 @@ struct image_repo_state {
   bool pending_priority = false;
   uint64_t tick_generation = 0;
   size_t outstanding = 0; ///< metadata fetches of this scan in flight
+  size_t attempted = 0;   ///< metadata fetches of this scan
+  size_t successful = 0;
   bool scan_priority = false;
   bool scan_changed = false;
   std::string scan_error;

@@ -172,4 +172,14 @@ using image_repo_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom>::with<repo_snapshot>,
   caf::reacts_to<rescan_atom, bool>>;
 
+/// Owns every registry_host and image_repo: resolves any spelling of an
+/// image to its canonical repository, applies the include/exclude globs and
+/// starts actors on first use. `watch_repo(image, listener, needs_created)`;
+/// `get(image)` a snapshot; `rescan(image, priority)` for releases.
+using registry_scanner_actor = caf::typed_actor<
+  caf::replies_to<watch_repo_atom, std::string, repo_listener_actor,
+                  bool>::with<repo_snapshot>,
+  caf::replies_to<caf::get_atom, std::string>::with<repo_snapshot>,
+  caf::reacts_to<rescan_atom, std::string, bool>>;
+
 } // namespace fluxd

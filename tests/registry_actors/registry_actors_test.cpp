@@ -9,6 +9,7 @@
 
 #include "actors/image_repo.hpp"
 #include "actors/registry_host.hpp"
+#include "actors/registry_scanner.hpp"
 #include "tests/adapters/registry/live_fixture.hpp"
 #include "tests/support/registry/proxy.hpp"
 
@@ -357,4 +358,49 @@ TEST_CASE("registry messages survive serialization", "[registry][actors]") {
   CHECK(sys.render(caf::error{registry_errc::too_large,
                               std::string{"demo/app: too big"}})
         == "registry: too_large (demo/app: too big)");
+}
+
+TEST_CASE("the scanner resolves image spellings to one repository actor",
+          "[registry][actors]") {
+  local_registry reg;
+  push_one(reg.host(), "demo/app", "v1");
+  push_one(reg.host(), "demo/app", "v2");
+  temp_dir state;
+  harness h;
+  registry_scanner_config sc;
+  sc.state_dir = state.path();
+  sc.plain_http_hosts = {reg.host()};
+  sc.exclude = {"*/demo/excluded"};
+  sc.poll_interval = 1h;
+  auto scanner = h.sys->spawn(registry_scanner, sc);
+  h.spawned.push_back(caf::actor_cast<caf::actor>(scanner));
+  auto image = reg.host() + "/demo/app:v1";
+  auto first = h.ask<registry_scanner_actor, repo_snapshot>(
+    scanner, watch_repo_atom_v, image, h.listen(std::make_shared<inbox>()),
+    true);
+  CHECK(first.repository == reg.host() + "/demo/app");
+  repo_snapshot s;
+  for (int i = 0; i < 1000 && s.images.size() < 2; ++i) {
+    s = h.ask<registry_scanner_actor, repo_snapshot>(
+      scanner, caf::get_atom_v, reg.host() + "/demo/app@sha256:abc");
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(s.tags == std::vector<std::string>{"v1", "v2"});
+  CHECK(s.images.size() == 2);
+  CHECK(registry::metadata_cache{state.path()}
+          .load(reg.host() + "/demo/app")
+          ->images.size()
+        == 2);
+
+  caf::scoped_actor self{*h.sys};
+  auto expect_error = [&](const std::string& img, const std::string& text) {
+    self->request(scanner, 10s, caf::get_atom_v, img)
+      .receive([&](repo_snapshot&) { FAIL("no error for " << img); },
+               [&](caf::error& e) {
+                 CHECK(e == caf::error{registry_errc::config});
+                 CHECK(h.sys->render(e).find(text) != std::string::npos);
+               });
+  };
+  expect_error(reg.host() + "/demo/excluded:v1", "excluded");
+  expect_error("", "blank image name");
 }

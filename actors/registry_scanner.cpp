@@ -1,0 +1,134 @@
+#include "actors/registry_scanner.hpp"
+
+#include <algorithm>
+
+#include "caf/event_based_actor.hpp"
+
+#include "actors/image_repo.hpp"
+#include "actors/registry_fetcher.hpp"
+#include "actors/registry_host.hpp"
+#include "adapters/registry/names.hpp"
+
+namespace fluxd {
+
+namespace {
+
+using self_ptr =
+  registry_scanner_actor::stateful_pointer<registry_scanner_state>;
+
+bool listed(const std::vector<std::string>& hosts, const std::string& host) {
+  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
+    return registry::normalize_host(h) == host;
+  });
+}
+
+registry_host_actor host_for(self_ptr self, const std::string& host) {
+  auto& st = self->state;
+  if (auto it = st.hosts.find(host); it != st.hosts.end())
+    return it->second;
+  registry_host_config hc;
+  hc.client.host = host;
+  hc.client.insecure = listed(st.cfg.insecure_hosts, host);
+  hc.client.plain_http = listed(st.cfg.plain_http_hosts, host);
+  hc.client.credentials = st.cfg.credentials;
+  hc.client.want_platform = st.cfg.want_platform;
+  hc.client.observer = st.cfg.observer;
+  hc.rps = st.cfg.rps;
+  hc.burst = st.cfg.burst;
+  hc.concurrency = st.cfg.concurrency;
+  auto h = self->spawn<caf::linked>(registry_host, hc);
+  st.hosts.emplace(host, h);
+  return h;
+}
+
+/// The repository actor for `image`, started on first use; an error for
+/// malformed or excluded images.
+caf::expected<image_repo_actor> repo_for(self_ptr self,
+                                         const std::string& image) {
+  auto& st = self->state;
+  registry::repository_name name;
+  try {
+    name = registry::repository_name::parse(image);
+  } catch (const registry::registry_error& e) {
+    return to_error(e);
+  }
+  auto canonical = name.canonical();
+  if (auto it = st.repos.find(canonical); it != st.repos.end())
+    return it->second;
+  if (!registry::scan_allowed(canonical, st.cfg.include, st.cfg.exclude))
+    return caf::error{static_cast<uint8_t>(registry_errc::config),
+                      caf::atom("registry"),
+                      caf::make_message("image " + canonical
+                                        + " is excluded from scanning")};
+  image_repo_config rc;
+  rc.repository = canonical;
+  rc.path = name.path;
+  rc.host = host_for(self, name.host);
+  rc.cache = st.cache;
+  rc.poll_interval = st.cfg.poll_interval;
+  rc.use_labels = registry::glob_any(st.cfg.use_labels, canonical);
+  auto r = self->spawn<caf::linked>(image_repo, rc);
+  st.repos.emplace(canonical, r);
+  st.log.debug("scanning repository", {{"repository", canonical}});
+  return image_repo_actor{r};
+}
+
+} // namespace
+
+registry_scanner_actor::behavior_type registry_scanner(
+  registry_scanner_actor::stateful_pointer<registry_scanner_state> self,
+  registry_scanner_config cfg) {
+  auto& st = self->state;
+  if (!cfg.state_dir.empty()) {
+    try {
+      st.cache = std::make_shared<registry::metadata_cache>(cfg.state_dir);
+    } catch (const registry::registry_error& e) {
+      st.log.error("image metadata will not persist", {{"err", e.what()}});
+    }
+  }
+  st.cfg = std::move(cfg);
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& st = self->state;
+    auto forget = [&](auto& map) {
+      for (auto it = map.begin(); it != map.end(); ++it)
+        if (it->second.address() == msg.source) {
+          st.log.warn("registry actor stopped, will restart on next use",
+                      {{"name", it->first},
+                       {"reason", self->system().render(msg.reason)}});
+          map.erase(it);
+          return true;
+        }
+      return false;
+    };
+    if (forget(st.repos))
+      return;
+    if (forget(st.hosts)) {
+      // Repositories of that host hold its old handle: restart them too.
+      for (auto& kv : st.repos)
+        self->send_exit(kv.second, caf::exit_reason::user_shutdown);
+      return;
+    }
+    self->quit(msg.reason);
+  });
+  return {
+    [=](watch_repo_atom, const std::string& image, repo_listener_actor l,
+        bool needs_created) -> caf::result<repo_snapshot> {
+      auto r = repo_for(self, image);
+      if (!r)
+        return r.error();
+      return self->delegate(*r, watch_repo_atom_v, l, needs_created);
+    },
+    [=](caf::get_atom, const std::string& image) -> caf::result<repo_snapshot> {
+      auto r = repo_for(self, image);
+      if (!r)
+        return r.error();
+      return self->delegate(*r, caf::get_atom_v);
+    },
+    [=](rescan_atom, const std::string& image, bool priority) {
+      if (auto r = repo_for(self, image))
+        self->send(*r, rescan_atom_v, priority);
+    },
+  };
+}
+
+} // namespace fluxd
