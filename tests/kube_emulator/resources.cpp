@@ -241,6 +241,19 @@ std::vector<resource_type> resource_registry::from_crd(const json::object& crd) 
       r.has_status = sub->as_object().contains("status");
       r.has_scale = sub->as_object().contains("scale");
     }
+    if (auto* cols = vo.if_contains("additionalPrinterColumns");
+        cols && cols->is_array())
+      for (auto& col : cols->as_array()) {
+        if (!col.is_object())
+          continue;
+        auto& co = col.as_object();
+        printer_column pc{str(co, "name"), str(co, "type"),
+                          str(co, "jsonPath"), 0};
+        if (auto* p = co.if_contains("priority"); p && p->is_int64())
+          pc.priority = static_cast<int>(p->as_int64());
+        if (!pc.name.empty() && !pc.json_path.empty())
+          r.columns.push_back(std::move(pc));
+      }
     out.push_back(std::move(r));
   }
   if (storage != 1)

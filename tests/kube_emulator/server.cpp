@@ -12,6 +12,7 @@
 #include "adapters/log/log.hpp"
 #include "tests/kube_emulator/objects.hpp"
 #include "tests/kube_emulator/patch.hpp"
+#include "tests/kube_emulator/table.hpp"
 
 namespace kube_emulator {
 
@@ -193,6 +194,19 @@ delete_options parse_delete(const httplib::Request& req) {
                   "Unsupported value: \"" + opts.propagation + "\"");
   return opts;
 }
+
+} // namespace
+
+table_request table_options(const httplib::Request& req,
+                            const std::string& version) {
+  table_request t;
+  t.api_version = version;
+  if (req.has_param("includeObject"))
+    t.include_object = req.get_param_value("includeObject");
+  return t;
+}
+
+namespace {
 
 /// A list response, serialised without copying the stored objects.
 std::string render_list(const resource_type& type, const list_page& page) {
@@ -460,6 +474,17 @@ void api_server::handle_resource(const httplib::Request& req,
       }
       auto page =
         store_.list(*type, ns, labels, fields, limit, param(req, "continue"));
+      if (auto tv = table_version(req.get_header_value("Accept"));
+          !tv.empty()) {
+        auto table = make_table(*type, page.items, table_options(req, tv));
+        auto& md = table["metadata"].as_object();
+        md["resourceVersion"] = std::to_string(page.rv);
+        if (!page.continue_token.empty()) {
+          md["continue"] = page.continue_token;
+          md["remainingItemCount"] = page.remaining;
+        }
+        return send_json(res, 200, table);
+      }
       return send_text(res, 200, render_list(*type, page), "application/json");
     }
     if (m == "POST") {
@@ -510,8 +535,14 @@ void api_server::handle_resource(const httplib::Request& req,
     return send_json(res, 200, scale_of(*r.object));
   }
 
-  if (m == "GET")
-    return send_json(res, 200, *store_.get(*type, ns, name));
+  if (m == "GET") {
+    auto obj = store_.get(*type, ns, name);
+    if (auto tv = table_version(req.get_header_value("Accept"));
+        !tv.empty() && sub.empty())
+      return send_json(res, 200,
+                       make_table(*type, {obj}, table_options(req, tv)));
+    return send_json(res, 200, *obj);
+  }
   if (m == "PUT") {
     auto body = parse_object(req, "update");
     auto r = store_.update(*type, ns, name, std::move(body), sub, wopts);

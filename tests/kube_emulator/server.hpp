@@ -62,6 +62,11 @@ private:
   std::atomic<bool> stopping_{false};
 };
 
+struct table_request;
+/// The Table options of a request that asked for `version`.
+table_request table_options(const httplib::Request& req,
+                            const std::string& version);
+
 /// Writes `body` as the JSON response with `code`.
 void send_json(httplib::Response& res, int code, const json::value& body);
 void send_error(httplib::Response& res, const api_error& e);

@@ -45,6 +45,14 @@ api_error bad_request(const std::string& message);
 api_error invalid(const std::string& kind, const std::string& name,
                   const std::string& field, const std::string& message);
 
+/// A column of `kubectl get` output (a CRD's additionalPrinterColumns).
+struct printer_column {
+  std::string name;
+  std::string type; ///< string, integer, number, boolean, date
+  std::string json_path; ///< ".spec.replicas"
+  int priority = 0;
+};
+
 /// One served resource (a kind at a group/version), built in or from a CRD.
 struct resource_type {
   std::string group; ///< "" for the core group
@@ -60,6 +68,7 @@ struct resource_type {
   bool delete_returns_object = false; ///< pods, serviceaccounts
   bool has_generation = true;         ///< metadata.generation is kept
   std::string crd_name;               ///< set for custom resources
+  std::vector<printer_column> columns; ///< extra Table columns of a CRD
 
   std::string group_version() const {
     return group.empty() ? version : group + "/" + version;

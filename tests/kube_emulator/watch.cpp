@@ -2,9 +2,12 @@
 /// event log; bookmarks; 410 Gone as an ERROR event.
 #include "tests/kube_emulator/server.hpp"
 
+#include <optional>
+
 #include <httplib.h>
 
 #include "tests/kube_emulator/objects.hpp"
+#include "tests/kube_emulator/table.hpp"
 
 namespace kube_emulator {
 
@@ -44,6 +47,22 @@ struct watch_state {
   clock::time_point deadline;
   clock::time_point next_bookmark;
   std::vector<watch_event> batch;
+  std::optional<table_request> table; ///< events carry one-row Tables
+
+  /// One event line, as the object or as a Table row.
+  void append(std::string& out, const char* type, const object_ptr& obj,
+              const std::string* text) {
+    if (table) {
+      out += "{\"type\":\"";
+      out += type;
+      out += "\",\"object\":";
+      out += json::serialize(make_table(this->type, {obj}, *table));
+      out += "}\n";
+      table->headers = false; // kubectl keeps the first event's columns
+      return;
+    }
+    append_event(out, type, text ? *text : json::serialize(*obj));
+  }
 
   bool matches(const json::object& obj) const {
     if (type.namespaced && !ns.empty() && meta_str(obj, "namespace") != ns)
@@ -64,6 +83,8 @@ void api_server::start_watch(const httplib::Request& req,
   st->labels = selector::labels(get("labelSelector"));
   st->fields = selector::fields(get("fieldSelector"));
   st->bookmarks = get("allowWatchBookmarks") == "true";
+  if (auto tv = table_version(req.get_header_value("Accept")); !tv.empty())
+    st->table = table_options(req, tv);
   long timeout = 1800;
   if (auto t = get("timeoutSeconds"); !t.empty()) {
     if (t.find_first_not_of("0123456789") != std::string::npos)
@@ -116,7 +137,7 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
     std::string chunk;
     for (auto& obj : st->initial)
       if (st->matches(*obj))
-        chunk += event_line("ADDED", *obj);
+        st->append(chunk, "ADDED", obj, nullptr);
     st->initial.clear();
     if (!chunk.empty() && !write(chunk))
       return false;
@@ -151,13 +172,13 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
     bool was_in = e.old && st->matches(*e.old);
     if (e.type == "MODIFIED") {
       if (now_in && was_in)
-        append_event(chunk, "MODIFIED", *e.text);
+        st->append(chunk, "MODIFIED", e.object, e.text.get());
       else if (now_in)
-        append_event(chunk, "ADDED", *e.text);
+        st->append(chunk, "ADDED", e.object, e.text.get());
       else if (was_in)
-        append_event(chunk, "DELETED", *e.text);
+        st->append(chunk, "DELETED", e.object, e.text.get());
     } else if (now_in) {
-      append_event(chunk, e.type.c_str(), *e.text);
+      st->append(chunk, e.type.c_str(), e.object, e.text.get());
     }
   }
   if (st->bookmarks && clock::now() >= st->next_bookmark) {

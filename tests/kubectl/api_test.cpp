@@ -397,3 +397,82 @@ TEST_CASE("many open watches do not starve ordinary requests") {
   for (auto& t : watchers)
     t.join();
 }
+
+TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  const std::string deploys = "/apis/apps/v1/namespaces/default/deployments";
+  auto apply = [&](const std::string& manager, const std::string& labels,
+                   const std::string& containers, bool force = false) {
+    std::string body = R"({"apiVersion":"apps/v1","kind":"Deployment",
+      "metadata":{"name":"web","labels":)" + labels + R"(},"spec":{
+      "selector":{"matchLabels":{"app":"web"}},"template":{"metadata":
+      {"labels":{"app":"web"}},"spec":{"containers":)" + containers + "}}}}";
+    return c.patch(deploys + "/web?fieldManager=" + manager
+                     + (force ? "&force=true" : ""),
+                   body, "application/apply-patch+yaml");
+  };
+  const std::string two = R"([{"name":"a","image":"a:1"},
+                              {"name":"b","image":"b:1"}])";
+  const std::string one = R"([{"name":"a","image":"a:1"}])";
+  auto r = apply("gitops", R"({"app":"web","tier":"x"})", two);
+  REQUIRE(r.status == 201);
+  CHECK(r.json().at("metadata").at("managedFields").as_array().size() == 1);
+
+  // Another writer adds a label with an Update; it is theirs.
+  r = c.patch(deploys + "/web?fieldManager=ops",
+              R"({"metadata":{"labels":{"owner":"ops"}}})",
+              "application/merge-patch+json");
+  REQUIRE(r.status == 200);
+
+  // Dropping a label and a container from the applied config removes them;
+  // the label another manager owns stays.
+  r = apply("gitops", R"({"app":"web"})", one);
+  REQUIRE(r.status == 200);
+  auto labels = r.json().at("metadata").at("labels").as_object();
+  CHECK(labels.contains("app"));
+  CHECK(!labels.contains("tier"));
+  CHECK(labels.contains("owner"));
+  auto containers =
+    r.json().at("spec").at("template").at("spec").at("containers").as_array();
+  REQUIRE(containers.size() == 1);
+  CHECK(containers[0].at("name") == "a");
+  CHECK(r.json().at("metadata").at("generation") == 2);
+
+  // Same value from a second applier: shared, no conflict.
+  r = apply("other", R"({"app":"web"})", one);
+  CHECK(r.status == 200);
+  // A different value conflicts, naming the owner; force takes it over.
+  r = apply("other", R"({"app":"web"})", R"([{"name":"a","image":"a:2"}])");
+  REQUIRE(r.status == 409);
+  CHECK(r.reason() == "Conflict");
+  CHECK(std::string(r.json().at("message").as_string())
+          .find("conflict with \"gitops\"")
+        != std::string::npos);
+  auto causes = r.json().at("details").at("causes").as_array();
+  REQUIRE(causes.size() == 1);
+  CHECK(causes[0].at("reason") == "FieldManagerConflict");
+  CHECK(causes[0].at("field")
+        == ".spec.template.spec.containers[name=\"a\"].image");
+  r = apply("other", R"({"app":"web"})", R"([{"name":"a","image":"a:2"}])",
+            true);
+  REQUIRE(r.status == 200);
+  auto forced = r.json();
+  for (auto& e : forced.at("metadata").at("managedFields").as_array()) {
+    auto text = json::serialize(e.at("fieldsV1"));
+    bool has_image = text.find("f:image") != std::string::npos;
+    CHECK(has_image == (e.at("manager") == "other"));
+  }
+  // An Update by someone else never conflicts.
+  r = c.patch(deploys + "/web?fieldManager=ops",
+              R"({"spec":{"template":{"spec":{"containers":
+                 [{"name":"a","image":"a:3"}]}}}})",
+              "application/strategic-merge-patch+json");
+  CHECK(r.status == 200);
+  r = apply("gitops", R"({"app":"web"})", one);
+  CHECK(r.status == 409);
+  CHECK(std::string(r.json().at("message").as_string())
+          .find("\"ops\" using apps/v1")
+        != std::string::npos);
+}

@@ -225,6 +225,10 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   CHECK(r.out.find("successfully rolled out") != std::string::npos);
   auto d = get_json(k, {"deploy", "good"});
   CHECK(d.at("status").at("readyReplicas") == 3);
+  // The server-side Table has the API server's columns.
+  r = k.kubectl({"get", "deploy", "good"});
+  CHECK(r.out.find("READY") != std::string::npos);
+  CHECK(r.out.find("3/3") != std::string::npos);
   CHECK(d.at("status").at("observedGeneration") == 1);
 
   // A new image: the generation moves on and the rollout completes again.
