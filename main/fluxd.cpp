@@ -1,8 +1,146 @@
+// fluxd: flags → config → listeners → actor system → wait for shutdown.
+// No business logic lives here.
+
+#include <csignal>
 #include <cstdio>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
 
+#include "caf/all.hpp"
+
+#include "actors/supervisor.hpp"
+#include "adapters/config/daemon_config.hpp"
+#include "adapters/health/readiness.hpp"
+#include "adapters/http/listen_address.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/log/log.hpp"
+#include "adapters/metrics/fluxd_metrics.hpp"
 #include "fluxd/version.hpp"
+#include "messages/core.hpp"
 
-int main() {
-  std::printf("%s\n", fluxd::version);
-  return 0;
+namespace {
+
+using fluxd::config::daemon_config;
+
+/// One supervisor per area; later areas add their children here.
+fluxd::supervisor_config root_supervision(const daemon_config&) {
+  auto area = [](std::string name) {
+    fluxd::child_spec spec;
+    spec.name = name;
+    spec.mode = fluxd::restart_mode::permanent;
+    spec.start = [name](caf::local_actor* parent) {
+      fluxd::supervisor_config cfg;
+      cfg.name = name;
+      return parent->spawn(fluxd::supervisor, cfg);
+    };
+    return spec;
+  };
+  fluxd::supervisor_config root;
+  root.name = "root";
+  // Started in this order, stopped in reverse.
+  root.children = {area("cluster"), area("registries"), area("repositories"),
+                   area("automation"), area("api")};
+  return root;
+}
+
+int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
+  // Every thread CAF starts inherits this mask; one thread takes the signals.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  fluxd::metrics::standard();
+  fluxd::health::readiness readiness;
+  readiness.set("api", false, "starting");
+
+  fluxd::http::server::options http_opts;
+  http_opts.listen = cfg.listen;
+  http_opts.listen_metrics = cfg.listen_metrics;
+  http_opts.readiness = &readiness;
+  fluxd::http::server http{http_opts};
+  try {
+    http.start();
+  } catch (const std::exception& e) {
+    logger.error("cannot start HTTP listener", {{"err", e.what()}});
+    return 1;
+  }
+  auto api_addr = fluxd::http::parse_listen_address(cfg.listen, "listen");
+  logger.info("listening for HTTP",
+              {{"addr", api_addr.host + ":" + std::to_string(http.port())},
+               {"metrics_port", http.metrics_port()}});
+  if (cfg.api_token_file.empty() && !fluxd::http::is_loopback(api_addr.host))
+    logger.warn("the API is reachable from the network without a token; "
+                "set --api-token-file or listen on loopback",
+                {{"addr", cfg.listen}});
+  readiness.set("api", true);
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.add_error_category(caf::atom("fluxd"), fluxd::render_errc);
+  caf::actor_system sys{sys_cfg};
+  auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg));
+
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (!stopping.exchange(true))
+      logger.info("shutting down", {{"signal", sig == SIGINT ? "SIGINT"
+                                                             : "SIGTERM"}});
+    // Stop accepting first, then the actors, last started first.
+    http.stop();
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  });
+
+  caf::error reason;
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(root);
+    self->receive([&](caf::down_msg& msg) { reason = msg.reason; });
+  }
+  bool requested = stopping.exchange(true);
+  if (!requested)
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  root = nullptr;
+  if (requested && (!reason || reason == caf::exit_reason::user_shutdown)) {
+    logger.info("stopped");
+    return 0;
+  }
+  logger.error("actor system stopped unexpectedly",
+               {{"err", sys.render(reason)}});
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  fluxd::config::parse_result parsed;
+  try {
+    parsed = fluxd::config::parse_daemon_args(args);
+  } catch (const std::exception& e) {
+    std::cerr << "Error: " << e.what() << "\nRun 'fluxd --help' for usage.\n";
+    return 2;
+  }
+  if (parsed.show_help) {
+    std::cout << parsed.usage;
+    return 0;
+  }
+  auto& cfg = parsed.config;
+  if (cfg.version) {
+    std::cout << fluxd::version << "\n";
+    return 0;
+  }
+  fluxd::log::configure(cfg.log_format == "json" ? fluxd::log::format::json
+                                                 : fluxd::log::format::logfmt,
+                        fluxd::log::parse_level(cfg.log_level,
+                                                fluxd::log::level::info));
+  fluxd::log::logger logger{"fluxd"};
+  for (auto& w : parsed.warnings)
+    logger.warn(w);
+  logger.info("started", {{"version", fluxd::version}});
+  return run(cfg, logger);
 }

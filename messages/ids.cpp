@@ -1,1 +1,0 @@
-#include "messages/ids.hpp"
