@@ -1,4 +1,5 @@
 #include "adapters/kube/client.hpp"
+#include "adapters/kube/json.hpp"
 
 #include <atomic>
 #include <thread>
@@ -87,7 +88,7 @@ json::value client::request(const http_request& req) {
   if (res.body.empty())
     return nullptr;
   json::error_code ec;
-  auto v = json::parse(res.body, ec);
+  auto v = parse_json(res.body, ec);
   if (ec)
     throw kube_error(req.method + " " + req.path
                      + ": response is not JSON: " + ec.message());

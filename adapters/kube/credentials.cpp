@@ -1,5 +1,6 @@
 #include "adapters/kube/credentials.hpp"
 #include "adapters/kube/errors.hpp"
+#include "adapters/kube/json.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -147,7 +148,7 @@ exec_credential parse_exec_credential(std::string_view out,
                                       const std::string& api_version,
                                       const std::string& where) {
   json::error_code ec;
-  auto v = json::parse(json::string_view(out.data(), out.size()), ec);
+  auto v = parse_json(out, ec);
   if (ec || !v.is_object())
     throw config_error(where + ": output is not an ExecCredential JSON "
                                "object");

@@ -1,5 +1,6 @@
 #include "adapters/kube/discovery.hpp"
 #include "adapters/kube/errors.hpp"
+#include "adapters/kube/json.hpp"
 
 #include <algorithm>
 
@@ -49,7 +50,7 @@ std::string key_of(std::string_view group, std::string_view version,
 
 json::value parse_body(const http_response& res, const std::string& path) {
   json::error_code ec;
-  auto v = json::parse(res.body, ec);
+  auto v = parse_json(res.body, ec);
   if (ec)
   {
     api_status st;

@@ -1,4 +1,5 @@
 #include "adapters/kube/errors.hpp"
+#include "adapters/kube/json.hpp"
 
 #include <boost/json.hpp>
 
@@ -89,7 +90,7 @@ api_status decode_status(int http_code, std::string_view content_type,
   st.code = http_code;
   if (content_type.find("json") != std::string_view::npos) {
     json::error_code ec;
-    auto v = json::parse(json::string_view(body.data(), body.size()), ec);
+    auto v = parse_json(body, ec);
     auto* obj = ec ? nullptr : v.if_object();
     if (obj && string_at(*obj, "kind") == "Status") {
       st.status = string_at(*obj, "status");
@@ -125,6 +126,11 @@ api_status decode_status(int http_code, std::string_view content_type,
   st.reason = reason_for_code(http_code);
   st.message = body.empty() ? "the server returned no body" : excerpt(body);
   return st;
+}
+
+json::value parse_json(std::string_view text, json::error_code& ec) {
+  return json::parse(json::string_view(text.data(), text.size()), ec, {},
+                     json_options());
 }
 
 api_error::api_error(std::string method, std::string path, api_status status)

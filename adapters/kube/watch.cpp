@@ -1,4 +1,5 @@
 #include "adapters/kube/watch.hpp"
+#include "adapters/kube/json.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -50,6 +51,9 @@ struct loop_state {
 };
 
 } // namespace
+
+json_stream::json_stream() : parser_({}, json_options()) {
+}
 
 bool json_stream::feed(std::string_view data,
                        const std::function<bool(json::value&&)>& on_value) {

@@ -17,6 +17,7 @@ namespace fluxd::kube {
 /// bytes were chunked.
 class json_stream {
 public:
+  json_stream();
   /// Calls `on_value` for each complete value; stops early (returning
   /// false) when it returns false. Throws kube_error on malformed input.
   bool feed(std::string_view data,

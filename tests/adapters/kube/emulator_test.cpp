@@ -321,7 +321,18 @@ TEST_CASE("emulator: a CRD makes its kind resolvable") {
       "versions":[{"name":"v1","served":true,"storage":true,
         "schema":{"openAPIV3Schema":{"type":"object",
           "x-kubernetes-preserve-unknown-fields":true}}}]}})");
+  // A schema nested far deeper than Boost.JSON's default limit of 32.
+  json::value schema = json::object{{"type", "string"}};
+  for (int i = 0; i < 40; ++i)
+    schema = json::object{{"type", "object"},
+                          {"properties", json::object{{"f", schema}}}};
+  crd.at("spec").at("versions").at(0).at("schema").as_object()
+    ["openAPIV3Schema"] = schema;
   c.apply(crd);
+  auto stored_crd =
+    c.get({"apiextensions.k8s.io/v1", "CustomResourceDefinition", "",
+           "helmreleases.helm.fluxcd.io"});
+  CHECK(stored_crd.at("spec").at("group") == "helm.fluxcd.io");
   c.discovery().invalidate(); // fluxd does this when it applies a CRD
   auto hr = c.discovery().resolve("helm.fluxcd.io/v1", "HelmRelease");
   CHECK(hr.plural == "helmreleases");

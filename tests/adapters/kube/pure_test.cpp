@@ -1,5 +1,6 @@
 #include "adapters/kube/discovery.hpp"
 #include "adapters/kube/errors.hpp"
+#include "adapters/kube/json.hpp"
 #include "adapters/kube/rate_limiter.hpp"
 #include "adapters/kube/watch.hpp"
 
@@ -200,6 +201,23 @@ TEST_CASE("watch stream: values split at JSON boundaries, not chunks") {
   json_stream bad;
   CHECK_THROWS_AS(bad.feed("{\"type\": ]", [](json::value&&) { return true; }),
                   kube_error);
+}
+
+TEST_CASE("deeply nested objects parse (CRD schemas, managedFields)") {
+  std::string deep;
+  for (int i = 0; i < 200; ++i)
+    deep += R"({"properties":)";
+  deep += "{}";
+  for (int i = 0; i < 200; ++i)
+    deep += "}";
+  json::error_code ec;
+  auto v = parse_json(deep, ec);
+  CHECK_FALSE(ec);
+  CHECK(v.is_object());
+  json_stream s;
+  int values = 0;
+  s.feed(deep + "\n" + deep, [&](json::value&&) { return ++values > 0; });
+  CHECK(values == 2);
 }
 
 TEST_CASE("url encoding of selectors") {
