@@ -62,19 +62,23 @@ std::set<std::string> chart_dirs(const file_map& files) {
   return charts;
 }
 
-/// Counts nodes with aliases expanded, stopping at the limit.
-bool within_node_limit(const YAML::Node& n, std::size_t& budget) {
-  if (budget == 0)
+/// Counts nodes with aliases expanded, stopping at the limit; also stops
+/// at a depth the text cannot have, which only an alias cycle (`&b [*b]`,
+/// accepted by yaml-cpp) reaches.
+bool within_node_limit(const YAML::Node& n, std::size_t& budget,
+                       std::size_t depth = 0) {
+  constexpr std::size_t max_depth = 600; // yaml-cpp refuses text over 500
+  if (budget == 0 || depth > max_depth)
     return false;
   --budget;
   if (n.IsMap()) {
     for (auto it = n.begin(); it != n.end(); ++it)
-      if (!within_node_limit(it->first, budget)
-          || !within_node_limit(it->second, budget))
+      if (!within_node_limit(it->first, budget, depth + 1)
+          || !within_node_limit(it->second, budget, depth + 1))
         return false;
   } else if (n.IsSequence()) {
     for (auto it = n.begin(); it != n.end(); ++it)
-      if (!within_node_limit(*it, budget))
+      if (!within_node_limit(*it, budget, depth + 1))
         return false;
   }
   return true;
@@ -254,7 +258,7 @@ std::vector<YAML::Node> parse_stream(std::string_view text,
     if (!within_node_limit(d, budget))
       throw manifest_error("parsing \"" + file + "\": more than "
                            + std::to_string(lim.max_nodes)
-                           + " nodes (excessive aliasing?)");
+                           + " nodes or an alias cycle (excessive aliasing)");
   return docs;
 }
 
@@ -280,7 +284,9 @@ load_result load(const file_map& files, const load_options& opts) {
     roots.push_back("");
 
   std::vector<pending> found;
-  for (const auto& [path, text] : files) {
+  for (const auto& file : files) {
+    const std::string& path = file.first; // lambdas cannot capture bindings
+    const std::string& text = file.second;
     if (!is_yaml_path(path))
       continue;
     bool wanted = std::any_of(roots.begin(), roots.end(),

@@ -264,3 +264,11 @@ TEST_CASE("a stray comma at document level is an error, not a hang") {
                Catch::Contains("unexpected content at document level"));
   }
 }
+
+TEST_CASE("an alias cycle is refused, not followed") {
+  auto r = load({{"cycle.yaml", "a: &a [x, *a]\nkind: ConfigMap\n"
+                                "apiVersion: v1\nmetadata: {name: c}\n"}},
+                {});
+  REQUIRE(r.errors.size() == 1);
+  CHECK_THAT(r.errors[0].message, Catch::Contains("alias cycle"));
+}
