@@ -10,6 +10,8 @@
 #include "actors/image_repo.hpp"
 #include "actors/registry_host.hpp"
 #include "actors/registry_scanner.hpp"
+#include "adapters/image/ref.hpp"
+#include "adapters/image/tag_filter.hpp"
 #include "tests/adapters/registry/live_fixture.hpp"
 #include "tests/support/registry/proxy.hpp"
 
@@ -403,4 +405,73 @@ TEST_CASE("the scanner resolves image spellings to one repository actor",
   };
   expect_error(reg.host() + "/demo/excluded:v1", "excluded");
   expect_error("", "blank image name");
+}
+
+namespace {
+
+std::vector<std::string> order(const repo_snapshot& s,
+                               const std::string& pattern) {
+  std::vector<image::candidate> all;
+  for (auto& tag : s.tags) {
+    image::candidate c;
+    c.image = image::parse_ref(s.repository + ":" + tag);
+    if (auto m = find_meta(s, tag))
+      c.created = registry::time_point{
+        std::chrono::duration_cast<registry::time_point::duration>(
+          m->created.time_since_epoch())};
+    all.push_back(std::move(c));
+  }
+  std::vector<std::string> out;
+  for (auto& c : image::tag_filter{pattern}.filter_and_sort(all))
+    out.push_back(c.image.tag);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("every filter kind orders what image_repo serves, and only time "
+          "orderings cost manifests", "[registry][actors]") {
+  local_registry reg;
+  std::vector<test_image> images{{"1.2.0", "2024-01-01T00:00:00Z", {}},
+                                 {"1.10.0", "2023-06-01T00:00:00Z", {}},
+                                 {"2.0.0-rc1", "2024-05-01T00:00:00Z", {}},
+                                 {"build-7", "2024-03-01T00:00:00Z", {}},
+                                 {"build-10", "2024-02-01T00:00:00Z", {}},
+                                 {"latest", "2024-06-01T00:00:00Z", {}}};
+  temp_dir layout{"fluxd-oci"};
+  write_oci_layout(layout.path(), images);
+  for (auto& img : images)
+    skopeo_push(layout.path(), img.tag, reg.host(), "demo/app");
+  registry_proxy proxy{reg.url()};
+  harness h;
+  auto host = h.host(proxy.host());
+  auto repo = h.repo(host, proxy.host(), "demo/app", nullptr);
+
+  // Semver, alphabetical and numerical policies: tag names are enough.
+  for (auto pattern : {"semver:~1", "alphabetical:asc", "numerical:asc"})
+    CHECK_FALSE(image::tag_filter{pattern}.needs_created());
+  h.ask<image_repo_actor, repo_snapshot>(
+    repo, watch_repo_atom_v, h.listen(std::make_shared<inbox>()), false);
+  auto s = h.wait_for(repo, [](auto& s) { return s.scans >= 1; });
+  CHECK(order(s, "semver:~1") == std::vector<std::string>{"1.10.0", "1.2.0"});
+  CHECK(order(s, "semver:>=2.0.0-0")
+        == std::vector<std::string>{"2.0.0-rc1"});
+  CHECK(order(s, "alphabetical:asc")
+        == std::vector<std::string>{"build-7", "build-10", "2.0.0-rc1",
+                                    "1.2.0", "1.10.0"});
+  CHECK(order(s, "alphabetical:desc").front() == "1.10.0");
+  CHECK(proxy.count("manifest") == 0);
+
+  // A glob policy subscribes with needs_created: metadata is fetched.
+  CHECK(image::tag_filter{"glob:*"}.needs_created());
+  h.ask<image_repo_actor, repo_snapshot>(
+    repo, watch_repo_atom_v, h.listen(std::make_shared<inbox>()), true);
+  s = h.wait_for(repo, [](auto& s) { return s.images.size() == 6; });
+  CHECK(order(s, "glob:*")
+        == std::vector<std::string>{"2.0.0-rc1", "build-7", "build-10",
+                                    "1.2.0", "1.10.0"});
+  CHECK(order(s, "regexp:^build-")
+        == std::vector<std::string>{"build-7", "build-10"});
+  CHECK(order(s, "glob:latest") == std::vector<std::string>{"latest"});
+  CHECK(proxy.count("manifest") == 6);
 }
