@@ -57,8 +57,10 @@ bool drain(int out_fd, int err_fd, std::string& out, std::string& err,
     int rc = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
     if (rc < 0 && errno == EINTR)
       continue;
-    if (rc <= 0)
-      return rc == 0 ? false : true;
+    if (rc == 0)
+      return false; // deadline
+    if (rc < 0)
+      return true; // poll failed: take what we have, the exit status decides
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
         continue;

@@ -308,9 +308,10 @@ http_response transport::send(const http_request& req) {
                        || err == httplib::Error::ConnectionTimeout
                        || (err == httplib::Error::Read && !quick);
       auto what = describe(err) + " (" + cfg_.server + ")";
-      if (err == httplib::Error::SSLConnection)
-        if (auto detail = openssl_error(); !detail.empty())
-          what += ": " + detail;
+      // Also drains this thread's OpenSSL queue, so nothing stale is
+      // reported with a later failure.
+      if (auto detail = openssl_error(); !detail.empty())
+        what += ": " + detail;
       if (timed_out)
         what += ": timed out after " + std::to_string(timeout.count()) + "ms";
       throw transport_error(req.method, req.path, what, timed_out);
@@ -391,9 +392,8 @@ transport::stream(const http_request& req,
     return out; // on_data asked to stop
   if (!ok) {
     auto what = describe(err) + " (" + cfg_.server + ")";
-    if (err == httplib::Error::SSLConnection)
-      if (auto detail = openssl_error(); !detail.empty())
-        what += ": " + detail;
+    if (auto detail = openssl_error(); !detail.empty())
+      what += ": " + detail;
     throw transport_error(req.method, req.path, what);
   }
   if (out.status == 401)
