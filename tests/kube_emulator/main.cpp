@@ -7,6 +7,7 @@
 ///
 /// Prints "kube-emulator listening on https://HOST:PORT" once it serves.
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -266,15 +267,13 @@ int main(int argc, char** argv) {
     write_kubeconfig(f.kubeconfig_out, url, creds, f.auth);
 
     std::atomic<bool> done{false};
-    std::thread signal_thread([&] {
+    std::thread([&] {
       int sig = 0;
       sigwait(&signals, &sig);
-      if (done)
-        return;
       log.info("stopping", {{"signal", sig}});
       objects.shut_down();
       server.stop();
-    });
+    }).detach();
     std::thread saver([&] {
       while (!done) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -295,13 +294,14 @@ int main(int argc, char** argv) {
     done = true;
     controller.stop();
     objects.shut_down();
-    objects.save();
     saver.join();
-    // The signal thread is still in sigwait when run() ended another way.
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
-    signal_thread.join();
+    objects.save();
     log.info("stopped");
-    return 0;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    // Connection threads may still sit in httplib's keep-alive wait, which
+    // only ends at its timeout: leave without destroying what they use.
+    std::_Exit(0);
   } catch (const std::exception& e) {
     log.error("fatal", {{"err", e.what()}});
     return 1;

@@ -23,18 +23,22 @@ fluxd::log::logger log{"kube-emulator"};
 /// httplib's default pool holds a thread per connection for the whole
 /// keep-alive session, so a few watches would starve everything else. This
 /// queue gives every connection its own thread instead.
+///
+/// Shutdown waits a short while only: httplib leaves idle keep-alive
+/// connections open until their timeout, and the process exits (_Exit)
+/// right after. The counter outlives the queue for the threads still out.
 class thread_per_connection : public httplib::TaskQueue {
 public:
   void enqueue(std::function<void()> fn) override {
     {
-      std::lock_guard<std::mutex> guard{mutex_};
-      ++running_;
+      std::lock_guard<std::mutex> guard{count_->mutex};
+      ++count_->running;
     }
-    auto task = [this, fn = std::move(fn)] {
+    auto task = [count = count_, fn = std::move(fn)] {
       fn();
-      std::lock_guard<std::mutex> guard{mutex_};
-      --running_;
-      idle_.notify_all();
+      std::lock_guard<std::mutex> guard{count->mutex};
+      --count->running;
+      count->idle.notify_all();
     };
     try {
       std::thread(std::move(task)).detach();
@@ -44,14 +48,18 @@ public:
   }
 
   void shutdown() override {
-    std::unique_lock<std::mutex> lock{mutex_};
-    idle_.wait(lock, [this] { return running_ == 0; });
+    std::unique_lock<std::mutex> lock{count_->mutex};
+    count_->idle.wait_for(lock, std::chrono::seconds(1),
+                          [this] { return count_->running == 0; });
   }
 
 private:
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  std::size_t running_ = 0;
+  struct counter {
+    std::mutex mutex;
+    std::condition_variable idle;
+    std::size_t running = 0;
+  };
+  std::shared_ptr<counter> count_ = std::make_shared<counter>();
 };
 
 std::vector<std::string> split_path(const std::string& path) {

@@ -339,20 +339,20 @@ TEST_CASE("a restart with --state keeps objects and credentials") {
   auto o = opts();
   o.state_dir = dir.file("state");
   kube_emulator emu{dir.file("kc"), o};
-  std::string uid, rv;
-  {
-    api_client c{emu};
-    auto r = c.post(cms, configmap("kept"));
-    REQUIRE(r.status == 201);
-    uid = meta(r, "uid");
-    rv = meta(r, "resourceVersion");
-  }
+  // This client keeps its connection open across the stop: SIGTERM must
+  // not wait for idle keep-alive connections (exit status 0, not a kill).
+  api_client idle{emu};
+  idle.raw().set_keep_alive(true);
+  auto r = idle.post(cms, configmap("kept"));
+  REQUIRE(r.status == 201);
+  auto uid = meta(r, "uid");
+  auto rv = meta(r, "resourceVersion");
   auto token = emu.token();
   CHECK(emu.stop() == 0);
   emu.restart();
   CHECK(emu.token() == token);
   api_client c{emu};
-  auto r = c.get(cms + "/kept");
+  r = c.get(cms + "/kept");
   REQUIRE(r.status == 200);
   CHECK(meta(r, "uid") == uid);
   CHECK(meta(r, "resourceVersion") == rv);
