@@ -44,6 +44,7 @@ struct watch_state {
   std::vector<object_ptr> initial;
   bool initial_sent = false;
   bool expired = false;
+  bool too_large = false; ///< asked for a future resourceVersion
   clock::time_point deadline;
   clock::time_point next_bookmark;
   std::vector<watch_event> batch;
@@ -102,6 +103,10 @@ void api_server::start_watch(const httplib::Request& req,
       throw bad_request("invalid resourceVersion: " + rv);
     st->rv = std::stoull(rv);
     st->expired = st->rv < store_.oldest_watchable();
+    // A resourceVersion from the future (say, from before a restart that
+    // lost the state): the API server answers 504 ResourceVersionTooLarge,
+    // and clients re-list.
+    st->too_large = st->rv > store_.resource_version();
   }
   res.status = 200;
   // Not plain "application/json": httplib would gzip the stream and hold
@@ -123,6 +128,19 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
   auto write = [&](const std::string& line) {
     return sink.write(line.data(), line.size());
   };
+  if (st->too_large) {
+    api_error e(504, "Timeout",
+                "Timeout: Too large resource version: "
+                  + std::to_string(st->rv) + ", current: "
+                  + std::to_string(store_.resource_version()),
+                json::object{{"causes",
+                              {{{"reason", "ResourceVersionTooLarge"},
+                                {"message", "Too large resource version"}}}},
+                             {"retryAfterSeconds", 1}});
+    write(event_line("ERROR", e.status()));
+    sink.done();
+    return true;
+  }
   if (st->expired) {
     api_error gone(410, "Expired",
                    "too old resource version: " + std::to_string(st->rv)

@@ -264,6 +264,13 @@ TEST_CASE("watch: events after a resourceVersion, bookmarks, 410 Gone") {
   CHECK(text.find("\"type\":\"ERROR\"") != std::string::npos);
   CHECK(text.find("\"code\":410") != std::string::npos);
   CHECK(text.find("\"reason\":\"Expired\"") != std::string::npos);
+
+  // A resourceVersion the server has not reached yet.
+  text = read_watch(c, cms + "?watch=true&timeoutSeconds=5&resourceVersion="
+                         "999999",
+                    [](const std::string&) { return false; });
+  CHECK(text.find("\"code\":504") != std::string::npos);
+  CHECK(text.find("ResourceVersionTooLarge") != std::string::npos);
 }
 
 TEST_CASE("deletion: propagation, finalizers, namespaces") {
