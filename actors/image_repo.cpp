@@ -4,7 +4,9 @@
 
 #include "caf/event_based_actor.hpp"
 
+#include "actors/handlers.hpp"
 #include "actors/registry_fetcher.hpp"
+#include "adapters/registry/metrics.hpp"
 #include "adapters/registry/refresh.hpp"
 
 namespace fluxd {
@@ -130,6 +132,10 @@ void fetch_metadata(self_ptr self) {
     if (it == st.record.images.end() || now >= it->second.refresh_after)
       due.push_back(tag);
   }
+  auto& m = registry::registry_metrics::standard();
+  m.cache_hits.with({}).inc(static_cast<double>(st.record.tags.size()
+                                                - due.size()));
+  m.cache_misses.with({}).inc(static_cast<double>(due.size()));
   if (due.empty()) {
     finish_scan(self);
     return;
@@ -223,6 +229,7 @@ image_repo(image_repo_impl::stateful_pointer<image_repo_state> self,
            image_repo_config cfg) {
   auto& st = self->state;
   st.log = log::logger{"image_repo", {{"repository", cfg.repository}}};
+  install_handlers(self, st.log);
   st.record.canonical = cfg.repository;
   if (cfg.cache) {
     try {

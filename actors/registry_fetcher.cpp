@@ -2,6 +2,10 @@
 
 #include <chrono>
 
+#include "actors/handlers.hpp"
+#include "adapters/metrics/fluxd_metrics.hpp"
+#include "adapters/registry/metrics.hpp"
+
 namespace fluxd {
 
 caf::error to_error(const registry::registry_error& e) {
@@ -24,10 +28,13 @@ image_meta to_meta(const std::string& tag, const registry::image_info& info) {
 
 namespace {
 
+/// Runs one job, timing it into Flux v1's flux_client_fetch_duration_seconds
+/// (`kind` tags or metadata).
 template <class F>
-fetch_result run(registry_fetcher_state& st, F fn) {
+fetch_result run(registry_fetcher_state& st, const char* kind, F fn) {
   fetch_result r;
   st.signals.clear();
+  auto started = std::chrono::steady_clock::now();
   try {
     fn(r);
   } catch (const registry::registry_error& e) {
@@ -38,6 +45,11 @@ fetch_result run(registry_fetcher_state& st, F fn) {
                          caf::make_message(std::string{e.what()})};
   }
   r.signals = std::move(st.signals);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now()
+                                       - started;
+  metrics::standard()
+    .client_fetch_duration.with({kind, r.error ? "false" : "true"})
+    .observe(took.count());
   return r;
 }
 
@@ -59,18 +71,21 @@ registry_fetcher(registry_fetcher_actor::stateful_pointer<registry_fetcher_state
     if (ev.limits.retry_after)
       s.retry_after_s = ev.limits.retry_after->count();
     st->signals.push_back(s);
+    registry::count_request(ev);
     if (outer)
       outer(ev);
   };
+  install_handlers(self, log::logger{"registry_fetcher",
+                                     {{"host", opts.host}}});
   self->state.client = std::make_unique<registry::client>(std::move(opts));
   return {
     [=](list_tags_atom, const std::string& repo) {
-      return run(self->state, [&](fetch_result& r) {
+      return run(self->state, "tags", [&](fetch_result& r) {
         r.tags = self->state.client->list_tags(repo);
       });
     },
     [=](fetch_meta_atom, const std::string& repo, const std::string& tag) {
-      return run(self->state, [&](fetch_result& r) {
+      return run(self->state, "metadata", [&](fetch_result& r) {
         r.meta = to_meta(tag, self->state.client->fetch_image_info(repo, tag));
       });
     },

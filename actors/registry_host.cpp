@@ -2,7 +2,9 @@
 
 #include "caf/event_based_actor.hpp"
 
+#include "actors/handlers.hpp"
 #include "actors/registry_fetcher.hpp"
+#include "adapters/registry/metrics.hpp"
 
 namespace fluxd {
 
@@ -50,6 +52,9 @@ void feed(self_ptr self, const fetch_result& r) {
   }
   if (changed) {
     ++st.status.backoffs;
+    registry::registry_metrics::standard()
+      .backoffs.with({st.cfg.client.host})
+      .inc();
     st.bucket->set_rate(st.backoff->rate(), now);
     auto pause = std::chrono::duration_cast<std::chrono::milliseconds>(
       st.backoff->paused_until() - now);
@@ -168,6 +173,7 @@ registry_host(registry_host_impl::stateful_pointer<registry_host_state> self,
   st.status.host = cfg.client.host;
   st.status.rate = cfg.rps;
   st.log = log::logger{"registry_host", {{"host", cfg.client.host}}};
+  install_handlers(self, st.log);
   for (size_t i = 0; i < std::max<size_t>(1, cfg.concurrency); ++i)
     st.idle.push_back(self->spawn<caf::linked + caf::detached>(
       registry_fetcher, cfg.client));

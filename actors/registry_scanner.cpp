@@ -4,6 +4,7 @@
 
 #include "caf/event_based_actor.hpp"
 
+#include "actors/handlers.hpp"
 #include "actors/image_repo.hpp"
 #include "actors/registry_fetcher.hpp"
 #include "actors/registry_host.hpp"
@@ -75,10 +76,45 @@ caf::expected<image_repo_actor> repo_for(self_ptr self,
 
 } // namespace
 
+registry_scanner_config
+scanner_config(const config::daemon_config& flags,
+               std::shared_ptr<const registry::credentials_provider>
+                 pull_secrets) {
+  registry_scanner_config sc;
+  sc.state_dir = flags.state_dir;
+  sc.rps = flags.registry_rps;
+  sc.burst = flags.registry_burst;
+  sc.concurrency = static_cast<size_t>(std::max(1, flags.registry_concurrency));
+  sc.poll_interval = std::max(
+    std::chrono::seconds(1),
+    std::chrono::duration_cast<std::chrono::seconds>(
+      flags.registry_poll_interval));
+  sc.include = flags.registry_include_image;
+  sc.exclude = flags.registry_exclude_image;
+  sc.use_labels = flags.registry_use_labels;
+  sc.insecure_hosts = flags.registry_insecure_host;
+  sc.want_platform = registry::platform::parse(flags.registry_platform);
+  auto layers = std::make_shared<registry::layered_credentials>();
+  if (pull_secrets)
+    layers->push_back(pull_secrets);
+  if (!flags.docker_config.empty()) {
+    try {
+      layers->push_back(std::make_shared<registry::static_credentials>(
+        registry::static_credentials::from_file(flags.docker_config)));
+    } catch (const registry::registry_error& e) {
+      log::logger{"registry_scanner"}.warn(
+        "ignoring --docker-config", {{"err", e.what()}});
+    }
+  }
+  sc.credentials = layers;
+  return sc;
+}
+
 registry_scanner_actor::behavior_type registry_scanner(
   registry_scanner_actor::stateful_pointer<registry_scanner_state> self,
   registry_scanner_config cfg) {
   auto& st = self->state;
+  install_handlers(self, st.log);
   if (!cfg.state_dir.empty()) {
     try {
       st.cache = std::make_shared<registry::metadata_cache>(cfg.state_dir);

@@ -10,6 +10,7 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "adapters/config/daemon_config.hpp"
 #include "adapters/log/log.hpp"
 #include "adapters/registry/client.hpp"
 #include "adapters/registry/metadata_cache.hpp"
@@ -37,6 +38,15 @@ struct registry_scanner_config {
   /// Metrics hook; called from fetcher threads, so it must be thread-safe.
   std::function<void(const registry::request_event&)> observer;
 };
+
+/// The scanner's settings from fluxd's flags. Credentials: `pull_secrets`
+/// (workload imagePullSecrets, may be null) first, then --docker-config
+/// defaults; a docker config that cannot be read is logged and ignored, as
+/// Flux v1 does.
+registry_scanner_config
+scanner_config(const config::daemon_config& flags,
+               std::shared_ptr<const registry::credentials_provider>
+                 pull_secrets = nullptr);
 
 struct registry_scanner_state {
   static inline const char* name = "fluxd.registry_scanner";

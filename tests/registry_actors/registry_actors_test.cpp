@@ -11,6 +11,7 @@
 #include "actors/registry_host.hpp"
 #include "actors/registry_scanner.hpp"
 #include "adapters/image/ref.hpp"
+#include "adapters/metrics/registry.hpp"
 #include "adapters/image/tag_filter.hpp"
 #include "tests/adapters/registry/live_fixture.hpp"
 #include "tests/support/registry/proxy.hpp"
@@ -163,6 +164,14 @@ TEST_CASE("a cold scan for semver-style subscribers lists tags only",
   CHECK(box->got.back().tags.size() == 4);
   REQUIRE(cache->load(proxy.host() + "/demo/app"));
   CHECK(cache->load(proxy.host() + "/demo/app")->tags.size() == 4);
+  // Metrics: requests by host, kind and status; Flux v1's fetch histogram.
+  auto text = metrics::default_registry().expose();
+  CHECK_THAT(text, Catch::Contains("fluxd_registry_requests_total{host=\""
+                                   + proxy.host()
+                                   + "\",kind=\"tags\",status=\"200\"} 1"));
+  CHECK_THAT(text, Catch::Contains("flux_client_fetch_duration_seconds_count{"
+                                   "kind=\"tags\",success=\"true\"} 1"));
+  CHECK_THAT(text, !Catch::Contains("kind=\"manifest\""));
 }
 
 TEST_CASE("a warm restart fetches metadata only for new tags",
@@ -255,6 +264,12 @@ TEST_CASE("a 429 slows only that host, a dead host fails only its repository",
   CHECK_FALSE(sb.paused);
   CHECK(sb.rate == Approx(50));
   CHECK(h.status(host_c).paused);
+  auto text = metrics::default_registry().expose();
+  CHECK_THAT(text, Catch::Contains("fluxd_registry_backoffs_total{host=\""
+                                   + limited.host() + "\"} 1"));
+  CHECK_THAT(text, !Catch::Contains("fluxd_registry_backoffs_total{host=\""
+                                    + fine.host()));
+  CHECK_THAT(text, Catch::Contains("kind=\"tags\",status=\"429\"} 1"));
 
   // The paused host holds further requests back instead of sending them.
   caf::anon_send(repo_a, rescan_atom_v, true);
@@ -474,4 +489,39 @@ TEST_CASE("every filter kind orders what image_repo serves, and only time "
         == std::vector<std::string>{"build-7", "build-10"});
   CHECK(order(s, "glob:latest") == std::vector<std::string>{"latest"});
   CHECK(proxy.count("manifest") == 6);
+}
+
+TEST_CASE("scanner settings come from fluxd's flags", "[registry][actors]") {
+  temp_dir dir;
+  write_file(dir.file("config.json"),
+             R"({"auths":{"https://index.docker.io/v1/":{"auth":")"
+               + registry::base64_encode("hub:pw") + R"("}}})");
+  config::daemon_config flags;
+  flags.state_dir = dir.path();
+  flags.registry_rps = 7;
+  flags.registry_burst = 3;
+  flags.registry_concurrency = 2;
+  flags.registry_poll_interval = 90s;
+  flags.registry_insecure_host = {"localhost:5000"};
+  flags.registry_platform = "linux/arm64/v8";
+  flags.docker_config = dir.file("config.json");
+  auto secrets = std::make_shared<registry::static_credentials>();
+  secrets->add("ghcr.io", {"pod", "secret"});
+  secrets->add("docker.io", {"pod-hub", "x"});
+  auto sc = scanner_config(flags, secrets);
+  CHECK(sc.rps == 7);
+  CHECK(sc.burst == 3);
+  CHECK(sc.concurrency == 2);
+  CHECK(sc.poll_interval == 90s);
+  CHECK(sc.exclude == std::vector<std::string>{"k8s.gcr.io/*"});
+  CHECK(sc.want_platform.architecture == "arm64");
+  CHECK(sc.want_platform.variant == "v8");
+  CHECK(sc.credentials->find("ghcr.io")->username == "pod");
+  // Pull secrets win over --docker-config defaults.
+  CHECK(sc.credentials->find("registry-1.docker.io")->username == "pod-hub");
+  auto defaults_only = scanner_config(flags);
+  CHECK(defaults_only.credentials->find("index.docker.io")->username == "hub");
+  // A docker config that does not parse is ignored, not fatal.
+  write_file(dir.file("config.json"), "{broken");
+  CHECK_FALSE(scanner_config(flags).credentials->find("index.docker.io"));
 }
