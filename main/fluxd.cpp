@@ -117,6 +117,8 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // A peer closing a TLS or HTTP connection must not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   fluxd::config::parse_result parsed;
   try {

@@ -362,7 +362,7 @@ std::string flags_reference_markdown() {
   out << "# fluxd configuration reference\n\n"
       << "Generated from the flag table in "
       << "`adapters/config/daemon_config.cpp` "
-      << "(`fluxd --print-flags-reference`); a test fails when this file "
+      << "(`scripts/gen-docs`); a test fails when this file "
       << "is out of date.\n\n"
       << "Flags take `--flag=value` or `--flag value`; booleans `--flag` or "
       << "`--flag=false`; lists are comma-separated and/or repeated; "

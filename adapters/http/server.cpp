@@ -3,6 +3,7 @@
 #include <chrono>
 #include <regex>
 #include <stdexcept>
+#include <sys/socket.h>
 
 #include <boost/json.hpp>
 
@@ -71,6 +72,8 @@ void server::install(httplib::Server& srv, bool api, bool with_metrics) {
                            httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
       h(req, res);
+      if (res.status == -1)
+        res.status = 200; // httplib's default, made explicit for the label
       if (request_duration_) {
         std::chrono::duration<double> took
           = std::chrono::steady_clock::now() - start;
@@ -166,6 +169,12 @@ void server::start() {
     srv = std::make_unique<httplib::Server>();
     auto threads = opts_.worker_threads;
     srv->new_task_queue = [threads] { return new bounded_pool(threads); };
+    // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which
+    // would let a second fluxd share the port silently.
+    srv->set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     srv->set_keep_alive_max_count(100);
     srv->set_read_timeout(30, 0);
     srv->set_write_timeout(30, 0);
@@ -186,6 +195,14 @@ void server::start() {
                           + "): address in use or not available");
     auto* raw = srv.get();
     thread = std::thread([raw] { raw->listen_after_bind(); });
+    // httplib's stop() is a no-op until the accept loop runs: wait for it,
+    // so a stop() right after start() cannot leave a thread behind.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!raw->is_running()) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw address_error("listener on " + text + " did not start");
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
   };
   bool separate_metrics = !opts_.listen_metrics.empty();
   make(opts_.listen, "listen", true, !separate_metrics, port_, api_,
