@@ -30,6 +30,22 @@ parsed_id parse_id(const std::string& id) {
           id.substr(slash + 1)};
 }
 
+resource& resource::operator=(const resource& other) {
+  if (this == &other)
+    return *this;
+  id = other.id;
+  api_version = other.api_version;
+  kind = other.kind;
+  name = other.name;
+  ns = other.ns;
+  written_ns = other.written_ns;
+  source = other.source;
+  line = other.line;
+  node.reset(other.node);
+  annotations = other.annotations;
+  return *this;
+}
+
 std::optional<bool> default_scope(const std::string&, const std::string& kind) {
   static const std::set<std::string> namespaced = {
     "configmap", "controllerrevision", "cronjob", "daemonset", "deployment",

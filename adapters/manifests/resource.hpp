@@ -42,6 +42,12 @@ std::optional<bool> default_scope(const std::string& api_version,
                                   const std::string& kind);
 
 struct resource {
+  resource() = default;
+  resource(const resource&) = default;
+  /// Rebinds `node`: yaml-cpp's Node::operator= would instead write the
+  /// other tree into the one this resource shares with its parsed file.
+  resource& operator=(const resource& other);
+
   std::string id; ///< with the effective namespace
   std::string api_version;
   std::string kind; ///< as written

@@ -272,3 +272,14 @@ TEST_CASE("an alias cycle is refused, not followed") {
   REQUIRE(r.errors.size() == 1);
   CHECK_THAT(r.errors[0].message, Catch::Contains("alias cycle"));
 }
+
+TEST_CASE("assigning a resource rebinds its node") {
+  auto r = load({{"a.yaml", deployment("a")}, {"b.yaml", deployment("b")}},
+                {});
+  auto a = r.resources.at("default:deployment/a");
+  a = r.resources.at("default:deployment/b");
+  CHECK(a.node["metadata"]["name"].Scalar() == "b");
+  CHECK(r.resources.at("default:deployment/a").node["metadata"]["name"]
+          .Scalar()
+        == "a");
+}
