@@ -28,9 +28,9 @@ void set_status(self_ptr self, const std::string& status,
   auto& st = self->state.status;
   if (st.status != status || st.error != error) {
     if (error.empty())
-      self->state.log.info("repository status",
-                           {{"url", sanitized_url(self->state.config)},
-                            {"status", status}});
+      self->state.log.info(
+          "repository status",
+          {{"url", sanitized_url(self->state.config)}, {"status", status}});
     else
       self->state.log.warn("repository status",
                            {{"url", sanitized_url(self->state.config)},
@@ -47,8 +47,8 @@ void publish(self_ptr self, const std::string& head) {
     return;
   st.status.revision = head;
   git_revision rev{sanitized_url(st.config), st.config.branch, head};
-  st.log.info("new branch head", {{"branch", st.config.branch},
-                                  {"revision", head}});
+  st.log.info("new branch head",
+              {{"branch", st.config.branch}, {"revision", head}});
   for (auto& l : st.listeners)
     self->send(l, rev);
 }
@@ -69,7 +69,7 @@ void step(self_ptr self) {
     bool fresh = !st.repo;
     if (fresh) {
       st.repo = std::make_unique<git::repository>(
-        git::repository::open_or_clone(cfg.mirror_dir, cfg.remote));
+          git::repository::open_or_clone(cfg.mirror_dir, cfg.remote));
       if (st.status.status != "ready")
         set_status(self, "cloned",
                    "git repo has been cloned but not yet checked for write "
@@ -143,8 +143,8 @@ git_mirror_impl::behavior_type
 git_mirror(git_mirror_impl::stateful_pointer<git_mirror_state> self,
            git_mirror_config config) {
   self->state.config = std::move(config);
-  self->state.log = log::logger{
-    "git", {{"url", sanitized_url(self->state.config)}}};
+  self->state.log =
+      log::logger{"git", {{"url", sanitized_url(self->state.config)}}};
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& ls = self->state.listeners;
     ls.erase(std::remove_if(ls.begin(), ls.end(),
@@ -155,85 +155,85 @@ git_mirror(git_mirror_impl::stateful_pointer<git_mirror_state> self,
   });
   self->send(self, git_tick_atom_v, uint64_t{0});
   return {
-    [=](git_status_atom) -> git_status { return self->state.status; },
-    [=](git_fetch_atom) -> git_status {
-      ++self->state.generation;
-      step(self);
-      schedule(self);
-      return self->state.status;
-    },
-    [=](git_sub_atom, git_listener_actor listener) -> git_status {
-      self->monitor(listener);
-      self->state.listeners.push_back(listener);
-      auto& st = self->state;
-      if (st.status.status == "ready" && !st.status.revision.empty())
-        self->send(listener, git_revision{sanitized_url(st.config),
-                                          st.config.branch,
-                                          st.status.revision});
-      return st.status;
-    },
-    [=](git_read_atom, const std::string& rev,
-        const std::vector<std::string>& paths) -> caf::result<git_files> {
-      return guarded(self, [&] {
-        auto revision = head_or(self, rev);
-        auto& wanted = paths.empty() ? self->state.config.paths : paths;
-        return git_files{revision,
-                         self->state.repo->read_files(revision, wanted)};
-      });
-    },
-    [=](git_log_atom, const std::string& from, const std::string& to,
-        bool first_parent) -> caf::result<git_log> {
-      return guarded(self, [&] {
-        auto& cfg = self->state.config;
-        std::unique_ptr<git::openpgp> gpg;
-        if (cfg.verify != git::verify_mode::none)
-          gpg = std::make_unique<git::openpgp>(cfg.gnupg_home);
-        git_log out;
-        for (auto& c : self->state.repo->log(from, head_or(self, to),
-                                             cfg.paths, first_parent,
-                                             gpg.get()))
-          out.commits.push_back({c.revision, c.subject, c.signing_key,
-                                 std::string(1, c.signature_status)});
-        return out;
-      });
-    },
-    [=](git_note_atom, const std::string& rev) -> caf::result<git_note> {
-      return guarded(self, [&] {
-        auto note = self->state.repo->read_note(self->state.config.notes_ref,
-                                                rev);
-        return note ? git_note{true, *note} : git_note{};
-      });
-    },
-    [=](git_marker_atom) -> caf::result<std::string> {
-      return guarded(self, [&] {
-        return self->state.repo->tag_revision(self->state.config.sync_tag)
-          .value_or(std::string{});
-      });
-    },
-    [=](git_verify_atom) -> caf::result<git_verified> {
-      return guarded(self, [&] {
-        auto& cfg = self->state.config;
-        auto head = head_or(self, "");
-        auto v = git::latest_valid_revision(*self->state.repo, cfg.sync_tag,
-                                            head, cfg.verify,
-                                            git::openpgp{cfg.gnupg_home});
-        git_verified out{head, v.revision, "", ""};
-        if (v.first_invalid) {
-          out.invalid_revision = v.first_invalid->revision;
-          out.invalid_key = v.first_invalid->signing_key;
-          self->state.log.warn("found invalid GPG signature for commit",
-                               {{"revision", out.invalid_revision},
-                                {"key", out.invalid_key}});
-        }
-        return out;
-      });
-    },
-    [=](git_tick_atom, uint64_t generation) {
-      if (generation != self->state.generation)
-        return;
-      step(self);
-      schedule(self);
-    },
+      [=](git_status_atom) -> git_status { return self->state.status; },
+      [=](git_fetch_atom) -> git_status {
+        ++self->state.generation;
+        step(self);
+        schedule(self);
+        return self->state.status;
+      },
+      [=](git_sub_atom, git_listener_actor listener) -> git_status {
+        self->monitor(listener);
+        self->state.listeners.push_back(listener);
+        auto& st = self->state;
+        if (st.status.status == "ready" && !st.status.revision.empty())
+          self->send(listener,
+                     git_revision{sanitized_url(st.config), st.config.branch,
+                                  st.status.revision});
+        return st.status;
+      },
+      [=](git_read_atom, const std::string& rev,
+          const std::vector<std::string>& paths) -> caf::result<git_files> {
+        return guarded(self, [&] {
+          auto revision = head_or(self, rev);
+          auto& wanted = paths.empty() ? self->state.config.paths : paths;
+          return git_files{revision,
+                           self->state.repo->read_files(revision, wanted)};
+        });
+      },
+      [=](git_log_atom, const std::string& from, const std::string& to,
+          bool first_parent) -> caf::result<git_log> {
+        return guarded(self, [&] {
+          auto& cfg = self->state.config;
+          std::unique_ptr<git::openpgp> gpg;
+          if (cfg.verify != git::verify_mode::none)
+            gpg = std::make_unique<git::openpgp>(cfg.gnupg_home);
+          git_log out;
+          for (auto& c : self->state.repo->log(
+                   from, head_or(self, to), cfg.paths, first_parent, gpg.get()))
+            out.commits.push_back({c.revision, c.subject, c.signing_key,
+                                   std::string(1, c.signature_status)});
+          return out;
+        });
+      },
+      [=](git_note_atom,
+          const std::string& rev) -> caf::result<git_commit_note> {
+        return guarded(self, [&] {
+          auto note =
+              self->state.repo->read_note(self->state.config.notes_ref, rev);
+          return note ? git_commit_note{true, *note} : git_commit_note{};
+        });
+      },
+      [=](git_marker_atom) -> caf::result<std::string> {
+        return guarded(self, [&] {
+          return self->state.repo->tag_revision(self->state.config.sync_tag)
+              .value_or(std::string{});
+        });
+      },
+      [=](git_verify_atom) -> caf::result<git_verified> {
+        return guarded(self, [&] {
+          auto& cfg = self->state.config;
+          auto head = head_or(self, "");
+          auto v = git::latest_valid_revision(*self->state.repo, cfg.sync_tag,
+                                              head, cfg.verify,
+                                              git::openpgp{cfg.gnupg_home});
+          git_verified out{head, v.revision, "", ""};
+          if (v.first_invalid) {
+            out.invalid_revision = v.first_invalid->revision;
+            out.invalid_key = v.first_invalid->signing_key;
+            self->state.log.warn(
+                "found invalid GPG signature for commit",
+                {{"revision", out.invalid_revision}, {"key", out.invalid_key}});
+          }
+          return out;
+        });
+      },
+      [=](git_tick_atom, uint64_t generation) {
+        if (generation != self->state.generation)
+          return;
+        step(self);
+        schedule(self);
+      },
   };
 }
 

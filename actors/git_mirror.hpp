@@ -34,7 +34,7 @@ struct git_mirror_config {
 /// Private messages: poll ticks carry a generation so that a fetch on
 /// demand restarts the poll period.
 using git_mirror_impl =
-  git_mirror_actor::extend<caf::reacts_to<git_tick_atom, uint64_t>>;
+    git_mirror_actor::extend<caf::reacts_to<git_tick_atom, uint64_t>>;
 
 struct git_mirror_state {
   static inline const char* name = "fluxd.git_mirror";

@@ -17,16 +17,16 @@ git::edit_fn to_edit_fn(const git_write_request& req) {
   if (!req.edit) {
     std::vector<git::file_change> changes;
     for (auto& c : req.changes)
-      changes.push_back({c.path, c.remove ? std::nullopt
-                                          : std::optional{c.content}});
+      changes.push_back(
+          {c.path, c.remove ? std::nullopt : std::optional{c.content}});
     return git::fixed_changes(std::move(changes));
   }
   auto edit = req.edit;
   return [edit](const git::tree_view& view) {
     git_tree_reader reader;
     reader.revision = view.revision();
-    reader.read = [&view](const std::string& path)
-      -> caf::optional<std::string> {
+    reader.read =
+        [&view](const std::string& path) -> caf::optional<std::string> {
       if (auto content = view.read(path))
         return *content;
       return caf::none;
@@ -36,8 +36,8 @@ git::edit_fn to_edit_fn(const git_write_request& req) {
     };
     std::vector<git::file_change> out;
     for (auto& c : (*edit)(reader))
-      out.push_back({c.path, c.remove ? std::nullopt
-                                      : std::optional{c.content}});
+      out.push_back(
+          {c.path, c.remove ? std::nullopt : std::optional{c.content}});
     return out;
   };
 }
@@ -46,7 +46,7 @@ git::repository& repo_of(self_ptr self) {
   auto& st = self->state;
   if (!st.repo)
     st.repo = std::make_unique<git::repository>(
-      git::repository::open_or_clone(st.config.work_dir, st.config.remote));
+        git::repository::open_or_clone(st.config.work_dir, st.config.remote));
   return *st.repo;
 }
 
@@ -67,9 +67,9 @@ void process(self_ptr self) {
     try {
       auto& repo = repo_of(self);
       auto& cfg = st.config;
-      git::write_request req{cfg.branch, to_edit_fn(job.request),
+      git::write_request req{cfg.branch,          to_edit_fn(job.request),
                              job.request.message, job.request.cause_user,
-                             job.request.note, cfg.notes_ref};
+                             job.request.note,    cfg.notes_ref};
       git::head_check_fn check;
       if (cfg.verify != git::verify_mode::none)
         check = [&repo, &cfg](const std::string& head) {
@@ -82,7 +82,7 @@ void process(self_ptr self) {
                                       {"revision", result.revision},
                                       {"attempts", job.attempts}});
       job.promise.deliver(
-        git_write_result{result.revision, result.changed, job.attempts});
+          git_write_result{result.revision, result.changed, job.attempts});
     } catch (const git::git_failure& e) {
       drop_repo_if_corrupt(self, e);
       if (e.kind() == git::error_kind::non_fast_forward
@@ -94,18 +94,18 @@ void process(self_ptr self) {
         self->delayed_send(self, delay, git_retry_atom_v, job.id);
         return;
       }
-      st.log.warn("commit failed", {{"err", e.what()},
-                                    {"attempts", job.attempts}});
+      st.log.warn("commit failed",
+                  {{"err", e.what()}, {"attempts", job.attempts}});
       if (e.kind() == git::error_kind::non_fast_forward)
-        job.promise.deliver(caf::make_error(
-          git_errc::non_fast_forward,
-          std::string{e.what()} + " (gave up after "
-            + std::to_string(job.attempts) + " attempts)"));
+        job.promise.deliver(
+            caf::make_error(git_errc::non_fast_forward,
+                            std::string{e.what()} + " (gave up after "
+                                + std::to_string(job.attempts) + " attempts)"));
       else
         job.promise.deliver(to_caf_error(e));
     } catch (const std::exception& e) {
       job.promise.deliver(
-        caf::make_error(git_errc::other, std::string{e.what()}));
+          caf::make_error(git_errc::other, std::string{e.what()}));
     }
     st.queue.pop_front();
   }
@@ -118,40 +118,40 @@ git_writer(git_writer_impl::stateful_pointer<git_writer_state> self,
            git_writer_config config) {
   self->state.config = std::move(config);
   return {
-    [=](git_write_atom, git_write_request& req)
-      -> caf::result<git_write_result> {
-      auto& st = self->state;
-      if (st.config.readonly)
-        return caf::make_error(git_errc::readonly,
-                               "cannot make a working clone of a read-only "
-                               "git repo");
-      auto promise = self->make_response_promise<git_write_result>();
-      st.queue.push_back({st.next_id++, std::move(req), 0, promise});
-      if (st.queue.size() == 1)
-        process(self);
-      return promise;
-    },
-    [=](git_tag_atom, const std::string& rev) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (st.config.readonly)
-        return caf::make_error(git_errc::readonly,
-                               "--git-readonly: the sync marker lives in "
-                               "the Kubernetes Secret, not in git");
-      try {
-        auto& repo = repo_of(self);
-        repo.fetch();
-        repo.move_tag(st.config.sync_tag, rev, st.config.identity);
-        return rev;
-      } catch (const git::git_failure& e) {
-        drop_repo_if_corrupt(self, e);
-        return to_caf_error(e);
-      }
-    },
-    [=](git_retry_atom, uint64_t id) {
-      auto& st = self->state;
-      if (!st.queue.empty() && st.queue.front().id == id)
-        process(self);
-    },
+      [=](git_write_atom,
+          git_write_request& req) -> caf::result<git_write_result> {
+        auto& st = self->state;
+        if (st.config.readonly)
+          return caf::make_error(git_errc::readonly,
+                                 "cannot make a working clone of a read-only "
+                                 "git repo");
+        auto promise = self->make_response_promise<git_write_result>();
+        st.queue.push_back({st.next_id++, std::move(req), 0, promise});
+        if (st.queue.size() == 1)
+          process(self);
+        return promise;
+      },
+      [=](git_tag_atom, const std::string& rev) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.config.readonly)
+          return caf::make_error(git_errc::readonly,
+                                 "--git-readonly: the sync marker lives in "
+                                 "the Kubernetes Secret, not in git");
+        try {
+          auto& repo = repo_of(self);
+          repo.fetch();
+          repo.move_tag(st.config.sync_tag, rev, st.config.identity);
+          return rev;
+        } catch (const git::git_failure& e) {
+          drop_repo_if_corrupt(self, e);
+          return to_caf_error(e);
+        }
+      },
+      [=](git_retry_atom, uint64_t id) {
+        auto& st = self->state;
+        if (!st.queue.empty() && st.queue.front().id == id)
+          process(self);
+      },
   };
 }
 

@@ -32,7 +32,7 @@ struct git_writer_config {
 
 /// Private: a retry of the write with this ID after back-off.
 using git_writer_impl =
-  git_writer_actor::extend<caf::reacts_to<git_retry_atom, uint64_t>>;
+    git_writer_actor::extend<caf::reacts_to<git_retry_atom, uint64_t>>;
 
 struct git_writer_state {
   static inline const char* name = "fluxd.git_writer";

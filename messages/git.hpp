@@ -26,8 +26,8 @@ namespace fluxd {
 
 /// Status of a repository as Flux v1's git-repo-config reports it.
 struct git_status {
-  std::string status; ///< unconfigured, new, cloned, ready, unreachable
-  std::string error;  ///< last error text ("" when ready)
+  std::string status;   ///< unconfigured, new, cloned, ready, unreachable
+  std::string error;    ///< last error text ("" when ready)
   std::string revision; ///< branch head when known
 };
 
@@ -65,7 +65,7 @@ struct git_verified {
 };
 
 /// A note on a commit; `found` false when there is none.
-struct git_note {
+struct git_commit_note {
   bool found = false;
   std::string text;
 };
@@ -82,14 +82,14 @@ struct git_tree_reader {
   std::string revision;
   std::function<caf::optional<std::string>(const std::string& path)> read;
   std::function<std::map<std::string, std::string>(
-    const std::vector<std::string>& paths)>
-    files;
+      const std::vector<std::string>& paths)>
+      files;
 };
 
 /// Computes changes from the head's files; called again on the new head
 /// when the push lost a race, so it must depend only on what it reads.
 using git_edit_fn =
-  std::function<std::vector<git_file_change>(const git_tree_reader&)>;
+    std::function<std::vector<git_file_change>(const git_tree_reader&)>;
 
 /// An edit set for git_writer. Local only (it carries a function).
 struct git_write_request {
@@ -109,7 +109,7 @@ struct git_write_result {
 
 /// Error codes of the git actors (category "git").
 enum class git_errc : uint8_t {
-  not_ready = 1,    ///< "git repo not ready: <error>"
+  not_ready = 1, ///< "git repo not ready: <error>"
   unreachable,
   timeout,
   auth,
@@ -167,8 +167,8 @@ typename Inspector::result_type inspect(Inspector& f, git_verified& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, git_note& x) {
-  return f(caf::meta::type_name("git_note"), x.found, x.text);
+typename Inspector::result_type inspect(Inspector& f, git_commit_note& x) {
+  return f(caf::meta::type_name("git_commit_note"), x.found, x.text);
 }
 
 template <class Inspector>
@@ -195,7 +195,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_git, fluxd::type_id_range::git)
   CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_commit_entry))
   CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_log))
   CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_verified))
-  CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_note))
+  CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_commit_note))
   CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_file_change))
   CAF_ADD_TYPE_ID(fluxd_git, (fluxd::git_write_result))
   CAF_ADD_ATOM(fluxd_git, fluxd, git_status_atom, "gitstatus")
@@ -219,30 +219,30 @@ using git_listener_actor = caf::typed_actor<caf::reacts_to<git_revision>>;
 
 /// One repository's mirror (detached: libgit2 blocks).
 using git_mirror_actor = caf::typed_actor<
-  /// Current status, as git-repo-config shows it.
-  caf::replies_to<git_status_atom>::with<git_status>,
-  /// Fetch now (`fluxctl sync`, webhook); answers after the fetch.
-  caf::replies_to<git_fetch_atom>::with<git_status>,
-  /// Subscribe to new heads; the current head is sent at once when known.
-  caf::replies_to<git_sub_atom, git_listener_actor>::with<git_status>,
-  /// Files under paths (empty: the configured --git-path's) at a revision.
-  caf::replies_to<git_read_atom, std::string,
-                  std::vector<std::string>>::with<git_files>,
-  /// Commits in from..to (from "" = from the root) limited to the
-  /// configured paths; bool: first-parent only.
-  caf::replies_to<git_log_atom, std::string, std::string,
-                  bool>::with<git_log>,
-  /// The note on a revision in --git-notes-ref.
-  caf::replies_to<git_note_atom, std::string>::with<git_note>,
-  /// The revision of the sync marker tag ("" when there is none).
-  caf::replies_to<git_marker_atom>::with<std::string>,
-  /// The newest revision allowed under --git-verify-signatures-mode.
-  caf::replies_to<git_verify_atom>::with<git_verified>>;
+    /// Current status, as git-repo-config shows it.
+    caf::replies_to<git_status_atom>::with<git_status>,
+    /// Fetch now (`fluxctl sync`, webhook); answers after the fetch.
+    caf::replies_to<git_fetch_atom>::with<git_status>,
+    /// Subscribe to new heads; the current head is sent at once when known.
+    caf::replies_to<git_sub_atom, git_listener_actor>::with<git_status>,
+    /// Files under paths (empty: the configured --git-path's) at a revision.
+    caf::replies_to<git_read_atom, std::string,
+                    std::vector<std::string>>::with<git_files>,
+    /// Commits in from..to (from "" = from the root) limited to the
+    /// configured paths; bool: first-parent only.
+    caf::replies_to<git_log_atom, std::string, std::string,
+                    bool>::with<git_log>,
+    /// The note on a revision in --git-notes-ref.
+    caf::replies_to<git_note_atom, std::string>::with<git_commit_note>,
+    /// The revision of the sync marker tag ("" when there is none).
+    caf::replies_to<git_marker_atom>::with<std::string>,
+    /// The newest revision allowed under --git-verify-signatures-mode.
+    caf::replies_to<git_verify_atom>::with<git_verified>>;
 
 /// Commits edit sets and moves the sync marker (detached).
 using git_writer_actor = caf::typed_actor<
-  caf::replies_to<git_write_atom, git_write_request>::with<git_write_result>,
-  /// Force-moves the sync tag to the revision; answers the revision.
-  caf::replies_to<git_tag_atom, std::string>::with<std::string>>;
+    caf::replies_to<git_write_atom, git_write_request>::with<git_write_result>,
+    /// Force-moves the sync tag to the revision; answers the revision.
+    caf::replies_to<git_tag_atom, std::string>::with<std::string>>;
 
 } // namespace fluxd

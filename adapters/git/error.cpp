@@ -6,19 +6,32 @@ namespace fluxd::git {
 
 const char* to_string(error_kind kind) {
   switch (kind) {
-    case error_kind::other: return "other";
-    case error_kind::unreachable: return "unreachable";
-    case error_kind::timeout: return "timeout";
-    case error_kind::auth: return "auth";
-    case error_kind::host_key: return "host_key";
-    case error_kind::branch_missing: return "branch_missing";
-    case error_kind::path_missing: return "path_missing";
-    case error_kind::not_found: return "not_found";
-    case error_kind::corrupt: return "corrupt";
-    case error_kind::non_fast_forward: return "non_fast_forward";
-    case error_kind::push_rejected: return "push_rejected";
-    case error_kind::signature: return "signature";
-    case error_kind::config: return "config";
+    case error_kind::other:
+      return "other";
+    case error_kind::unreachable:
+      return "unreachable";
+    case error_kind::timeout:
+      return "timeout";
+    case error_kind::auth:
+      return "auth";
+    case error_kind::host_key:
+      return "host_key";
+    case error_kind::branch_missing:
+      return "branch_missing";
+    case error_kind::path_missing:
+      return "path_missing";
+    case error_kind::not_found:
+      return "not_found";
+    case error_kind::corrupt:
+      return "corrupt";
+    case error_kind::non_fast_forward:
+      return "non_fast_forward";
+    case error_kind::push_rejected:
+      return "push_rejected";
+    case error_kind::signature:
+      return "signature";
+    case error_kind::config:
+      return "config";
   }
   return "other";
 }
@@ -66,7 +79,8 @@ error_kind classify(int rc, int error_class, const std::string& message) {
           || contains(message, "Authentication"))
         return error_kind::auth;
       break;
-    default: break;
+    default:
+      break;
   }
   if (contains(message, "failed to resolve address")
       || contains(message, "failed to connect"))

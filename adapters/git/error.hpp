@@ -30,7 +30,7 @@ const char* to_string(error_kind kind);
 class git_failure : public std::runtime_error {
 public:
   git_failure(error_kind kind, const std::string& what)
-    : std::runtime_error(what), kind_(kind) {}
+      : std::runtime_error(what), kind_(kind) {}
 
   error_kind kind() const { return kind_; }
 

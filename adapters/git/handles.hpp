@@ -41,8 +41,9 @@ struct buffer {
   buffer(const buffer&) = delete;
   buffer& operator=(const buffer&) = delete;
   ~buffer() { git_buf_dispose(&buf); }
-  std::string str() const { return buf.ptr ? std::string{buf.ptr, buf.size}
-                                           : std::string{}; }
+  std::string str() const {
+    return buf.ptr ? std::string{buf.ptr, buf.size} : std::string{};
+  }
 };
 
 /// A git_strarray filled by libgit2, disposed of on scope exit.

@@ -41,8 +41,8 @@ std::string key_blob_type(const std::string& blob) {
   if (blob.size() < 4)
     return "unknown";
   auto b = reinterpret_cast<const unsigned char*>(blob.data());
-  size_t len = (size_t{b[0]} << 24) | (size_t{b[1]} << 16)
-               | (size_t{b[2]} << 8) | size_t{b[3]};
+  size_t len = (size_t{b[0]} << 24) | (size_t{b[1]} << 16) | (size_t{b[2]} << 8)
+               | size_t{b[3]};
   if (len > blob.size() - 4)
     return "unknown";
   return blob.substr(4, len);
@@ -53,7 +53,7 @@ std::string key_fingerprint_sha256(const std::string& blob) {
   SHA256(reinterpret_cast<const unsigned char*>(blob.data()), blob.size(),
          digest);
   auto b64 = base64_encode(
-    std::string{reinterpret_cast<char*>(digest), sizeof digest});
+      std::string{reinterpret_cast<char*>(digest), sizeof digest});
   while (!b64.empty() && b64.back() == '=')
     b64.pop_back();
   return "SHA256:" + b64;
@@ -74,8 +74,9 @@ bool wildcard_match(const char* p, const char* s) {
     }
     if (*s == '\0')
       return false;
-    if (*p != '?' && std::tolower(static_cast<unsigned char>(*p))
-                       != std::tolower(static_cast<unsigned char>(*s)))
+    if (*p != '?'
+        && std::tolower(static_cast<unsigned char>(*p))
+               != std::tolower(static_cast<unsigned char>(*s)))
       return false;
   }
 }
@@ -123,9 +124,9 @@ known_hosts known_hosts::load(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
   if (!in)
     throw git_failure(error_kind::config,
-                    "cannot read known_hosts file " + path
-                      + " (set --git-known-hosts or create "
-                        "$HOME/.ssh/known_hosts with ssh-keyscan)");
+                      "cannot read known_hosts file " + path
+                          + " (set --git-known-hosts or create "
+                            "$HOME/.ssh/known_hosts with ssh-keyscan)");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path);
@@ -177,9 +178,9 @@ void known_hosts::verify(const std::string& host_name,
     if (e.marker == "@revoked") {
       if (e.key == key_blob)
         throw git_failure(error_kind::host_key,
-                        "host key " + fp + " of " + host_name
-                          + " is marked @revoked in " + origin_ + " line "
-                          + std::to_string(e.line));
+                          "host key " + fp + " of " + host_name
+                              + " is marked @revoked in " + origin_ + " line "
+                              + std::to_string(e.line));
       continue;
     }
     if (e.marker == "@cert-authority") {
@@ -196,35 +197,40 @@ void known_hosts::verify(const std::string& host_name,
     return;
   if (same_type_other_key)
     throw git_failure(error_kind::host_key,
-                    "HOST KEY CHANGED for " + host_name + ": the server offers "
-                      + offered + " " + fp + ", which does not match "
-                      + origin_ + "; if the change is expected, replace "
-                        "the entry (ssh-keyscan), else someone may be "
-                        "intercepting the connection");
+                      "HOST KEY CHANGED for " + host_name
+                          + ": the server offers " + offered + " " + fp
+                          + ", which does not match " + origin_
+                          + "; if the change is expected, replace "
+                            "the entry (ssh-keyscan), else someone may be "
+                            "intercepting the connection");
   if (!types_for_host.empty()) {
     std::string types;
     for (auto& t : types_for_host)
       types += (types.empty() ? "" : ", ") + t;
-    throw git_failure(error_kind::host_key,
-                    "host key of " + host_name + " not accepted: the server "
-                      "offered " + offered + " " + fp + " but " + origin_
-                      + " only has " + types
-                      + " for it (libssh2 1.10 prefers ECDSA over ed25519); "
-                        "add the server's " + offered
-                      + " key: ssh-keyscan -t " + offered + " "
-                      + host_name);
+    throw git_failure(
+        error_kind::host_key,
+        "host key of " + host_name
+            + " not accepted: the server "
+              "offered "
+            + offered + " " + fp + " but " + origin_ + " only has " + types
+            + " for it (libssh2 1.10 prefers ECDSA over ed25519); "
+              "add the server's "
+            + offered + " key: ssh-keyscan -t " + offered + " " + host_name);
   }
   if (only_cert_authority)
     throw git_failure(error_kind::host_key,
-                    "host " + host_name + " is only trusted through "
-                      "@cert-authority in " + origin_
-                      + ", which libssh2 1.10 does not support; add the "
-                        "plain host key (ssh-keyscan " + host_name + ")");
+                      "host " + host_name
+                          + " is only trusted through "
+                            "@cert-authority in "
+                          + origin_
+                          + ", which libssh2 1.10 does not support; add the "
+                            "plain host key (ssh-keyscan "
+                          + host_name + ")");
   throw git_failure(error_kind::host_key,
-                  "unknown host " + host_name + ": no entry in " + origin_
-                    + " (server offered " + offered + " " + fp
-                    + "); add it with ssh-keyscan after checking the "
-                      "fingerprint");
+                    "unknown host " + host_name + ": no entry in " + origin_
+                        + " (server offered " + offered + " " + fp
+                        + "); add it with ssh-keyscan after checking the "
+                          "fingerprint");
 }
 
 } // namespace fluxd::git

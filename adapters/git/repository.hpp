@@ -15,8 +15,8 @@ namespace fluxd::git {
 struct commit_info {
   std::string revision;
   std::string subject;
-  std::string signing_key;       ///< key ID, when a signature was checked
-  char signature_status = 'N';   ///< see signature_check
+  std::string signing_key;     ///< key ID, when a signature was checked
+  char signature_status = 'N'; ///< see signature_check
 };
 
 /// A file to write (`content` set) or delete (`content` empty) in a commit.
@@ -64,8 +64,7 @@ public:
 
   /// Clones into `dir` (replacing whatever is there) via a temporary
   /// directory, so a failed clone leaves nothing half-made behind.
-  static repository clone(const std::string& dir,
-                          const remote_options& remote);
+  static repository clone(const std::string& dir, const remote_options& remote);
 
   /// Throws git_failure(corrupt) when a ref points at a missing object.
   void check_integrity() const;
@@ -85,8 +84,9 @@ public:
   /// Every file under `paths` (repo-relative; "" or "." = all) at `rev`,
   /// keyed by repo-relative path. Throws git_failure(path_missing) when a
   /// path is not in the tree.
-  std::map<std::string, std::string> read_files(
-    const std::string& rev, const std::vector<std::string>& paths) const;
+  std::map<std::string, std::string>
+  read_files(const std::string& rev,
+             const std::vector<std::string>& paths) const;
 
   /// One file at `rev`, or nullopt when absent.
   std::optional<std::string> read_file(const std::string& rev,
@@ -150,8 +150,8 @@ public:
 
 private:
   repository(std::string dir, remote_options remote, repository_ptr repo)
-    : dir_(std::move(dir)), remote_(std::move(remote)),
-      repo_(std::move(repo)) {}
+      : dir_(std::move(dir)), remote_(std::move(remote)),
+        repo_(std::move(repo)) {}
 
   void push(const std::vector<std::string>& refspecs, const std::string& what);
   commit_ptr lookup_commit(const std::string& rev) const;

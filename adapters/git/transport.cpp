@@ -80,15 +80,15 @@ namespace {
 thread_local network_deadline* current_scope = nullptr;
 
 const char* const rsa_hint =
-  "; it is an RSA key, and libssh2 1.10 signs only with ssh-rsa (SHA-1), "
-  "which OpenSSH 8.8+ refuses: use an ed25519 or ECDSA deploy key, or allow "
-  "`PubkeyAcceptedAlgorithms +ssh-rsa` on the server";
+    "; it is an RSA key, and libssh2 1.10 signs only with ssh-rsa (SHA-1), "
+    "which OpenSSH 8.8+ refuses: use an ed25519 or ECDSA deploy key, or allow "
+    "`PubkeyAcceptedAlgorithms +ssh-rsa` on the server";
 
 int remaining_ms() {
   if (!current_scope)
     return -1;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-    current_scope->deadline - clock_type::now());
+      current_scope->deadline - clock_type::now());
   return static_cast<int>(std::max<long long>(0, left.count()));
 }
 
@@ -110,7 +110,8 @@ int wait_fd(int fd, short events, const char* what) {
     rc = ::poll(&p, 1, remaining_ms());
   } while (rc < 0 && errno == EINTR);
   if (rc == 0) {
-    git_error_set_str(GIT_ERROR_NET, (std::string{"timed out "} + what).c_str());
+    git_error_set_str(GIT_ERROR_NET,
+                      (std::string{"timed out "} + what).c_str());
     return -1;
   }
   if (rc < 0) {
@@ -127,8 +128,8 @@ int stream_connect(git_stream* stream) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (int rc = ::getaddrinfo(st->host, st->port, &hints, &res); rc != 0) {
-    auto msg = std::string{"failed to resolve address for "} + st->host
-               + ": " + ::gai_strerror(rc);
+    auto msg = std::string{"failed to resolve address for "} + st->host + ": "
+               + ::gai_strerror(rc);
     git_error_set_str(GIT_ERROR_NET, msg.c_str());
     return -1;
   }
@@ -263,8 +264,8 @@ void register_stream_and_ca(const std::string& ca_bundle) {
   // thread, and a bundle change between threads is rare: one per daemon).
   static std::string current;
   auto wanted = ca_bundle.empty()
-                  ? std::string{"/etc/ssl/certs/ca-certificates.crt"}
-                  : ca_bundle;
+                    ? std::string{"/etc/ssl/certs/ca-certificates.crt"}
+                    : ca_bundle;
   if (wanted != current) {
     git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, wanted.c_str(), nullptr);
     current = wanted;
@@ -279,8 +280,7 @@ int credentials_cb(git_credential** out, const char*, const char* user,
                                                                allowed);
 }
 
-int certificate_cb(git_cert* cert, int valid, const char* host,
-                   void* payload) {
+int certificate_cb(git_cert* cert, int valid, const char* host, void* payload) {
   return static_cast<remote_session*>(payload)->on_certificate(cert, valid,
                                                                host);
 }
@@ -294,8 +294,7 @@ int push_progress_cb(unsigned int, unsigned int, size_t, void* payload) {
 }
 
 int push_update_cb(const char* refname, const char* status, void* payload) {
-  return static_cast<remote_session*>(payload)->on_push_update(refname,
-                                                               status);
+  return static_cast<remote_session*>(payload)->on_push_update(refname, status);
 }
 
 bool file_readable(const std::string& path) {
@@ -343,7 +342,7 @@ bool lookup_credentials(const std::string& file, const remote_url& url,
   std::ifstream in{file};
   if (!in)
     throw git_failure(error_kind::config,
-                    "cannot read git credentials file " + file);
+                      "cannot read git credentials file " + file);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#')
@@ -370,16 +369,16 @@ bool lookup_credentials(const std::string& file, const remote_url& url,
 
 remote_session::remote_session(const remote_options& opts,
                                std::string operation)
-  : opts_(opts),
-    url_(remote_url::parse(opts.url)),
-    operation_(std::move(operation)) {
+    : opts_(opts), url_(remote_url::parse(opts.url)),
+      operation_(std::move(operation)) {
   if (opts_.known_hosts_path.empty()) {
     const char* home = std::getenv("HOME");
-    opts_.known_hosts_path = std::string{home ? home : ""}
-                             + "/.ssh/known_hosts";
+    opts_.known_hosts_path =
+        std::string{home ? home : ""} + "/.ssh/known_hosts";
   }
   register_stream_and_ca(opts_.ca_bundle);
-  scope_ = std::make_unique<network_deadline>(clock_type::now() + opts_.timeout);
+  scope_ =
+      std::make_unique<network_deadline>(clock_type::now() + opts_.timeout);
   current_scope = scope_.get();
 }
 
@@ -428,9 +427,8 @@ int remote_session::record(int kind, std::string message) {
 int remote_session::on_credentials(git_credential** out,
                                    const char* username_from_url,
                                    unsigned int allowed) {
-  std::string user = username_from_url && *username_from_url
-                       ? username_from_url
-                       : url_.user;
+  std::string user =
+      username_from_url && *username_from_url ? username_from_url : url_.user;
   if (url_.scheme == remote_url::scheme_t::ssh) {
     if (user.empty())
       user = "git";
@@ -439,7 +437,7 @@ int remote_session::on_credentials(git_credential** out,
     if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
       return record(static_cast<int>(error_kind::auth),
                     "ssh server " + url_.host
-                      + " offers no public-key authentication");
+                        + " offers no public-key authentication");
     if (++credential_calls_ > 1) {
       std::string msg = "ssh key " + opts_.ssh_key_path + " was refused by "
                         + url_.sanitized() + " for user " + user;
@@ -450,25 +448,25 @@ int remote_session::on_credentials(git_credential** out,
     if (!file_readable(opts_.ssh_key_path))
       return record(static_cast<int>(error_kind::config),
                     "cannot read ssh private key " + opts_.ssh_key_path
-                      + " (the deploy key, --k8s-secret-volume-mount-path)");
+                        + " (the deploy key, --k8s-secret-volume-mount-path)");
     auto pub = opts_.ssh_key_path + ".pub";
     return git_credential_ssh_key_new(
-      out, user.c_str(), file_readable(pub) ? pub.c_str() : nullptr,
-      opts_.ssh_key_path.c_str(), "");
+        out, user.c_str(), file_readable(pub) ? pub.c_str() : nullptr,
+        opts_.ssh_key_path.c_str(), "");
   }
   if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
     if (++credential_calls_ > 1)
       return record(static_cast<int>(error_kind::auth),
                     "credentials for " + url_.sanitized()
-                      + " were rejected by the server");
+                        + " were rejected by the server");
     std::string name = url_.user, password = url_.password;
     if (password.empty() && !opts_.credentials_file.empty())
       lookup_credentials(opts_.credentials_file, url_, name, password);
     if (password.empty())
       return record(static_cast<int>(error_kind::auth),
                     url_.sanitized()
-                      + " asks for credentials but none were given (put "
-                        "user:token in the URL or in the credentials file)");
+                        + " asks for credentials but none were given (put "
+                          "user:token in the URL or in the credentials file)");
     return git_credential_userpass_plaintext_new(out, name.c_str(),
                                                  password.c_str());
   }
@@ -486,7 +484,7 @@ int remote_session::on_certificate(git_cert* cert, int valid,
     std::string blob{hk->hostkey, hk->hostkey_len};
     try {
       known_hosts::load(opts_.known_hosts_path)
-        .verify(url_.known_hosts_name(), blob);
+          .verify(url_.known_hosts_name(), blob);
     } catch (const git_failure& e) {
       return record(static_cast<int>(e.kind()), e.what());
     }
@@ -496,10 +494,10 @@ int remote_session::on_certificate(git_cert* cert, int valid,
     return 0;
   return record(static_cast<int>(error_kind::host_key),
                 std::string{"TLS certificate of "} + (host ? host : "?")
-                  + " is not trusted (CA bundle: "
-                  + (opts_.ca_bundle.empty() ? "system" : opts_.ca_bundle)
-                  + "); libgit2 1.5 with mbedTLS does not match IP "
-                    "addresses in certificates: use a host name");
+                    + " is not trusted (CA bundle: "
+                    + (opts_.ca_bundle.empty() ? "system" : opts_.ca_bundle)
+                    + "); libgit2 1.5 with mbedTLS does not match IP "
+                      "addresses in certificates: use a host name");
 }
 
 int remote_session::on_progress() {
@@ -520,15 +518,15 @@ void remote_session::fail(int rc, const std::string& what) {
   auto where = operation_ + " " + url_.sanitized();
   if (recorded_kind_ >= 0)
     throw git_failure(static_cast<error_kind>(recorded_kind_),
-                    where + ": " + recorded_);
+                      where + ": " + recorded_);
   const ::git_error* e = git_error_last();
   int klass = e ? e->klass : 0;
   auto msg = strip_password(last_libgit2_error());
   if (scope_ && scope_->is_expired())
-    throw git_failure(error_kind::timeout,
-                    where + ": " + what + " timed out after "
-                      + seconds_text(opts_.timeout) + " (--git-timeout): "
-                      + msg);
+    throw git_failure(error_kind::timeout, where + ": " + what
+                                               + " timed out after "
+                                               + seconds_text(opts_.timeout)
+                                               + " (--git-timeout): " + msg);
   auto kind = classify(rc, klass, msg);
   if (url_.scheme == remote_url::scheme_t::ssh
       && (kind == error_kind::auth

@@ -25,7 +25,8 @@ struct remote_options {
   std::string credentials_file;
   /// https: CA bundle (PEM); empty: the system bundle.
   std::string ca_bundle;
-  std::chrono::milliseconds timeout{std::chrono::seconds(20)}; ///< [--git-timeout]
+  std::chrono::milliseconds timeout{
+      std::chrono::seconds(20)}; ///< [--git-timeout]
 };
 
 /// One network operation (fetch, push, ls-remote) against a remote: owns

@@ -25,8 +25,8 @@ void parse_authority(const std::string& authority, remote_url& u,
   if (!hostport.empty() && hostport[0] == '[') {
     auto close = hostport.find(']');
     if (close == std::string::npos)
-      throw git_failure(error_kind::config, "git URL " + shown
-                                            + ": unterminated [ in host");
+      throw git_failure(error_kind::config,
+                        "git URL " + shown + ": unterminated [ in host");
     u.host = hostport.substr(1, close - 1);
     hostport = hostport.substr(close + 1);
     if (!hostport.empty() && hostport[0] == ':')
@@ -45,7 +45,7 @@ void parse_authority(const std::string& authority, remote_url& u,
       for (char c : port)
         if (!std::isdigit(static_cast<unsigned char>(c)))
           throw git_failure(error_kind::config,
-                          "git URL " + shown + ": bad port '" + port + "'");
+                            "git URL " + shown + ": bad port '" + port + "'");
       u.port = std::stoi(port);
     }
   }
@@ -86,10 +86,10 @@ remote_url remote_url::parse(const std::string& url) {
     // scp-like: [user@]host:path (no slash before the colon).
     auto colon = url.find(':');
     auto slash = url.find('/');
-    if (colon == std::string::npos || (slash != std::string::npos
-                                       && slash < colon))
+    if (colon == std::string::npos
+        || (slash != std::string::npos && slash < colon))
       throw git_failure(error_kind::config,
-                      "git URL " + shown + ": not a URL or scp-like address");
+                        "git URL " + shown + ": not a URL or scp-like address");
     u.scheme = scheme_t::ssh;
     auto authority = url.substr(0, colon);
     if (auto at = authority.find('@'); at != std::string::npos) {
@@ -101,7 +101,7 @@ remote_url remote_url::parse(const std::string& url) {
     u.path = url.substr(colon + 1);
     if (u.host.empty() || u.path.empty())
       throw git_failure(error_kind::config,
-                      "git URL " + shown + ": host or path missing");
+                        "git URL " + shown + ": host or path missing");
     return u;
   }
   auto scheme = url.substr(0, scheme_end);
@@ -117,8 +117,8 @@ remote_url remote_url::parse(const std::string& url) {
     u.scheme = scheme_t::file;
   else
     throw git_failure(error_kind::config,
-                    "git URL " + shown + ": unsupported scheme '" + scheme
-                      + "' (use ssh, https, http, git or file)");
+                      "git URL " + shown + ": unsupported scheme '" + scheme
+                          + "' (use ssh, https, http, git or file)");
   auto rest = url.substr(scheme_end + 3);
   if (u.scheme == scheme_t::file) {
     u.path = rest;

@@ -13,14 +13,13 @@ verify_mode parse_verify_mode(const std::string& text) {
     return verify_mode::first_parent;
   throw git_failure(error_kind::config,
                     "--git-verify-signatures-mode: unknown mode '" + text
-                      + "' (use none, all or first-parent)");
+                        + "' (use none, all or first-parent)");
 }
 
 verified_revision latest_valid_revision(const repository& repo,
                                         const std::string& sync_tag,
                                         const std::string& head,
-                                        verify_mode mode,
-                                        const openpgp& gpg) {
+                                        verify_mode mode, const openpgp& gpg) {
   if (mode == verify_mode::none)
     return {head, std::nullopt};
   std::string base;
@@ -31,14 +30,15 @@ verified_revision latest_valid_revision(const repository& repo,
       if (!tag_check.verified() || !commit_check.verified())
         throw git_failure(error_kind::signature,
                           "failed to verify signature of last sync'ed "
-                          "revision " + *tagged + " (tag " + sync_tag
-                            + ": " + tag_check.status + ", commit: "
-                            + commit_check.status + ")");
+                          "revision "
+                              + *tagged + " (tag " + sync_tag + ": "
+                              + tag_check.status
+                              + ", commit: " + commit_check.status + ")");
       base = *tagged;
     }
   }
-  auto commits = repo.log(base, head, {}, mode == verify_mode::first_parent,
-                          &gpg);
+  auto commits =
+      repo.log(base, head, {}, mode == verify_mode::first_parent, &gpg);
   std::string valid = base;
   for (auto it = commits.rbegin(); it != commits.rend(); ++it) {
     if (it->signature_status != 'G')
@@ -57,10 +57,11 @@ void require_verified_head(const repository& repo, const std::string& sync_tag,
   if (valid.revision != head)
     throw git_failure(error_kind::signature,
                       "HEAD revision is unsigned: HEAD " + head.substr(0, 8)
-                        + " is not a verified commit; the last verified "
-                          "commit is "
-                        + (valid.revision.empty() ? std::string{"none"}
-                                                  : valid.revision.substr(0, 8)));
+                          + " is not a verified commit; the last verified "
+                            "commit is "
+                          + (valid.revision.empty()
+                                 ? std::string{"none"}
+                                 : valid.revision.substr(0, 8)));
 }
 
 } // namespace fluxd::git

@@ -18,8 +18,8 @@ write_result write_once(repository& repo, const write_request& request,
   auto changes = request.edits(tree_view{repo, head});
   if (changes.empty())
     return {head, false};
-  auto commit = repo.commit(head, changes, request.message, id,
-                            request.cause_user);
+  auto commit =
+      repo.commit(head, changes, request.message, id, request.cause_user);
   if (!commit)
     return {head, false};
   std::string notes_ref;
@@ -31,8 +31,7 @@ write_result write_once(repository& repo, const write_request& request,
   return {*commit, true};
 }
 
-std::chrono::milliseconds retry_delay(const retry_policy& policy,
-                                      int attempt) {
+std::chrono::milliseconds retry_delay(const retry_policy& policy, int attempt) {
   auto delay = policy.first_delay;
   for (int i = 2; i < attempt && delay < policy.max_delay; ++i)
     delay *= 2;

@@ -15,13 +15,13 @@ namespace fluxd::git {
 class tree_view {
 public:
   tree_view(const repository& repo, std::string revision)
-    : repo_(repo), revision_(std::move(revision)) {}
+      : repo_(repo), revision_(std::move(revision)) {}
 
   std::optional<std::string> read(const std::string& path) const {
     return repo_.read_file(revision_, path);
   }
-  std::map<std::string, std::string> files(
-    const std::vector<std::string>& paths) const {
+  std::map<std::string, std::string>
+  files(const std::vector<std::string>& paths) const {
     return repo_.read_files(revision_, paths);
   }
   const std::string& revision() const { return revision_; }

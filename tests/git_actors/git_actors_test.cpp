@@ -6,6 +6,9 @@
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
+#include "caf/binary_deserializer.hpp"
+#include "caf/binary_serializer.hpp"
+#include "caf/deep_to_string.hpp"
 #include "caf/scheduler/test_coordinator.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
@@ -32,10 +35,10 @@ struct seen_revisions {
 git_listener_actor::behavior_type
 recorder(git_listener_actor::pointer, std::shared_ptr<seen_revisions> seen) {
   return {
-    [=](const git_revision& r) {
-      std::lock_guard<std::mutex> lock{seen->mtx};
-      seen->revisions.push_back(r.revision);
-    },
+      [=](const git_revision& r) {
+        std::lock_guard<std::mutex> lock{seen->mtx};
+        seen->revisions.push_back(r.revision);
+      },
   };
 }
 
@@ -108,14 +111,15 @@ TEST_CASE("git_mirror: new → ready, polls on its interval, publishes heads") {
   auto mirror = d.sys->spawn(git_mirror, mirror_config(up, dir.path()));
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
-    .receive([&](const git_status& st) {
-               CHECK(st.status == "ready");
-               CHECK(st.error.empty());
-               CHECK(st.revision == up.head());
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_status& st) {
+            CHECK(st.status == "ready");
+            CHECK(st.error.empty());
+            CHECK(st.revision == up.head());
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   d.ask(mirror, git_sub_atom_v, listener)
-    .receive([](const git_status&) {}, [](caf::error&) {});
+      .receive([](const git_status&) {}, [](caf::error&) {});
   d.sched->run();
   CHECK(seen->snapshot() == std::vector<std::string>{up.head()});
 
@@ -128,26 +132,28 @@ TEST_CASE("git_mirror: new → ready, polls on its interval, publishes heads") {
   CHECK(seen->snapshot().back() == second);
 
   d.ask(mirror, git_read_atom_v, std::string{}, std::vector<std::string>{})
-    .receive([&](const git_files& f) {
-               CHECK(f.revision == second);
-               CHECK(f.files.size() == 2);
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_files& f) {
+            CHECK(f.revision == second);
+            CHECK(f.files.size() == 2);
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
 
   // Fetch on demand, without waiting for the interval.
   auto third = up.commit({{"deploy/c.yaml", "c\n"}}, "c");
   d.ask(mirror, git_fetch_atom_v)
-    .receive([&](const git_status& st) { CHECK(st.revision == third); },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive([&](const git_status& st) { CHECK(st.revision == third); },
+               [&](caf::error& e) { FAIL(d.sys->render(e)); });
   d.sched->run();
   CHECK(seen->snapshot().back() == third);
   d.ask(mirror, git_log_atom_v, second, std::string{}, false)
-    .receive([&](const git_log& l) {
-               REQUIRE(l.commits.size() == 1);
-               CHECK(l.commits[0].subject == "c");
-               CHECK(l.commits[0].signature_status == "N");
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_log& l) {
+            REQUIRE(l.commits.size() == 1);
+            CHECK(l.commits[0].subject == "c");
+            CHECK(l.commits[0].signature_status == "N");
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   d.sched->run();
@@ -163,29 +169,30 @@ TEST_CASE("git_mirror: unreachable, then ready once the server is up") {
   auto mirror = d.sys->spawn(git_mirror, cfg);
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
-    .receive([&](const git_status& st) {
-               CHECK(st.status == "unreachable");
-               CHECK(st.error.find("127.0.0.1") != std::string::npos);
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_status& st) {
+            CHECK(st.status == "unreachable");
+            CHECK(st.error.find("127.0.0.1") != std::string::npos);
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   d.ask(mirror, git_read_atom_v, std::string{}, std::vector<std::string>{})
-    .receive([&](const git_files&) { FAIL("read while not ready"); },
-             [&](caf::error& e) {
-               CHECK(e == caf::make_error(git_errc::not_ready));
-               CHECK(d.sys->render(e).find("git repo not ready")
-                     != std::string::npos);
-             });
+      .receive([&](const git_files&) { FAIL("read while not ready"); },
+               [&](caf::error& e) {
+                 CHECK(e == caf::make_error(git_errc::not_ready));
+                 CHECK(d.sys->render(e).find("git repo not ready")
+                       != std::string::npos);
+               });
 
   fluxd::test::child_process daemon{
-    {"git", "daemon", "--reuseaddr", "--base-path=" + up.root + "/srv",
-     "--export-all", "--enable=receive-pack", "--listen=127.0.0.1",
-     "--port=" + std::to_string(port), up.root + "/srv"}};
+      {"git", "daemon", "--reuseaddr", "--base-path=" + up.root + "/srv",
+       "--export-all", "--enable=receive-pack", "--listen=127.0.0.1",
+       "--port=" + std::to_string(port), up.root + "/srv"}};
   REQUIRE(fluxd::test::wait_for_port(port, 10s));
   d.sched->advance_time(10s); // Flux v1's retry period
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
-    .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
+               [&](caf::error& e) { FAIL(d.sys->render(e)); });
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   d.sched->run();
 }
@@ -199,17 +206,18 @@ TEST_CASE("git_mirror: missing branch keeps it cloned with Flux v1's error") {
   auto mirror = d.sys->spawn(git_mirror, cfg);
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
-    .receive([&](const git_status& st) {
-               CHECK(st.status == "cloned");
-               CHECK(st.error == "configured branch 'prod' does not exist");
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_status& st) {
+            CHECK(st.status == "cloned");
+            CHECK(st.error == "configured branch 'prod' does not exist");
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   fx::git({"push", "-q", "origin", "HEAD:refs/heads/prod"}, up.work);
   d.sched->advance_time(10s);
   d.sched->run();
   d.ask(mirror, git_status_atom_v)
-    .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
+               [&](caf::error& e) { FAIL(d.sys->render(e)); });
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   d.sched->run();
 }
@@ -223,27 +231,28 @@ TEST_CASE("git_mirror: a damaged mirror is noticed and cloned again") {
   d.sched->run();
   // Garble the packs (their indexes stay): fetching cannot repair that.
   int garbled = 0;
-  for (auto& f : std::filesystem::recursive_directory_iterator(
-         cfg.mirror_dir + "/objects")) {
+  for (auto& f : std::filesystem::recursive_directory_iterator(cfg.mirror_dir
+                                                               + "/objects")) {
     if (!f.is_regular_file() || f.path().extension() == ".idx")
       continue;
     std::filesystem::permissions(f.path(), std::filesystem::perms::owner_all);
-    fluxd::test::write_file(f.path().string(),
-                            std::string(f.file_size(), 'x'));
+    fluxd::test::write_file(f.path().string(), std::string(f.file_size(), 'x'));
     ++garbled;
   }
   REQUIRE(garbled > 0);
   d.ask(mirror, git_fetch_atom_v)
-    .receive([&](const git_status& st) {
-               CHECK(st.status == "new");
-               CHECK(st.error.find("damaged") != std::string::npos);
-             },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_status& st) {
+            CHECK(st.status == "new");
+            CHECK(st.error.find("damaged") != std::string::npos);
+          },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   d.sched->advance_time(10s);
   d.sched->run();
   d.ask(mirror, git_read_atom_v, std::string{}, std::vector<std::string>{})
-    .receive([&](const git_files& f) { CHECK(f.files.at("a.yaml") == "a\n"); },
-             [&](caf::error& e) { FAIL(d.sys->render(e)); });
+      .receive(
+          [&](const git_files& f) { CHECK(f.files.at("a.yaml") == "a\n"); },
+          [&](caf::error& e) { FAIL(d.sys->render(e)); });
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   d.sched->run();
 }
@@ -260,13 +269,13 @@ TEST_CASE("git_writer: a lost race is retried on the new head after back-off") {
   git_write_request req;
   req.message = "image update";
   req.edit = std::make_shared<const git_edit_fn>(
-    [raced, &up](const git_tree_reader& tree) {
-      if ((*raced)++ == 0)
-        up.commit({{"theirs.yaml", "t\n"}}, "theirs");
-      auto a = tree.read("a.yaml");
-      return std::vector<git_file_change>{
-        {"a.yaml", false, (a ? *a : std::string{}) + "ours\n"}};
-    });
+      [raced, &up](const git_tree_reader& tree) {
+        if ((*raced)++ == 0)
+          up.commit({{"theirs.yaml", "t\n"}}, "theirs");
+        auto a = tree.read("a.yaml");
+        return std::vector<git_file_change>{
+            {"a.yaml", false, (a ? *a : std::string{}) + "ours\n"}};
+      });
   caf::scoped_actor self{*d.sys, true};
   auto rh = self->request(writer, caf::infinite, git_write_atom_v, req);
   d.sched->run();
@@ -275,17 +284,16 @@ TEST_CASE("git_writer: a lost race is retried on the new head after back-off") {
   d.sched->run();
   CHECK(*raced == 2);
   rh.receive(
-    [&](const git_write_result& r) {
-      CHECK(r.changed);
-      CHECK(r.attempts == 2);
-      CHECK(r.revision == up.head());
-    },
-    [&](caf::error& e) { FAIL(d.sys->render(e)); });
-  CHECK(fx::git({"--git-dir", up.bare, "show", "master:a.yaml"})
-        == "a\nours");
+      [&](const git_write_result& r) {
+        CHECK(r.changed);
+        CHECK(r.attempts == 2);
+        CHECK(r.revision == up.head());
+      },
+      [&](caf::error& e) { FAIL(d.sys->render(e)); });
+  CHECK(fx::git({"--git-dir", up.bare, "show", "master:a.yaml"}) == "a\nours");
   CHECK(fx::git({"--git-dir", up.bare, "show", "master:theirs.yaml"}) == "t");
   CHECK(fx::git({"--git-dir", up.bare, "rev-list", "--merges", "master"})
-          .empty());
+            .empty());
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   d.sched->run();
 }
@@ -298,11 +306,11 @@ TEST_CASE("git_writer: gives up after the attempts, refuses when read-only") {
   auto n = std::make_shared<int>(0);
   git_write_request req;
   req.message = "never lands";
-  req.edit = std::make_shared<const git_edit_fn>(
-    [n, &up](const git_tree_reader&) {
-      up.commit({{"t" + std::to_string((*n)++), "t\n"}}, "theirs");
-      return std::vector<git_file_change>{{"ours.yaml", false, "o\n"}};
-    });
+  req.edit =
+      std::make_shared<const git_edit_fn>([n, &up](const git_tree_reader&) {
+        up.commit({{"t" + std::to_string((*n)++), "t\n"}}, "theirs");
+        return std::vector<git_file_change>{{"ours.yaml", false, "o\n"}};
+      });
   caf::scoped_actor self{*d.sys, true};
   auto rh = self->request(writer, caf::infinite, git_write_atom_v, req);
   d.sched->run();
@@ -323,10 +331,10 @@ TEST_CASE("git_writer: gives up after the attempts, refuses when read-only") {
   cfg.work_dir += "-ro";
   auto ro = d.sys->spawn(git_writer, cfg);
   d.ask(ro, git_write_atom_v, add_file("x"))
-    .receive([&](const git_write_result&) { FAIL("wrote read-only"); },
-             [&](caf::error& e) {
-               CHECK(e == caf::make_error(git_errc::readonly));
-             });
+      .receive([&](const git_write_result&) { FAIL("wrote read-only"); },
+               [&](caf::error& e) {
+                 CHECK(e == caf::make_error(git_errc::readonly));
+               });
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ro, caf::exit_reason::user_shutdown);
   d.sched->run();
@@ -352,8 +360,8 @@ TEST_CASE("live: detached mirror and writer over git daemon, with a racer") {
   {
     caf::scoped_actor self{sys};
     self->request(mirror, 20s, git_sub_atom_v, listener)
-      .receive([](const git_status&) {},
-               [&](caf::error& e) { FAIL(sys.render(e)); });
+        .receive([](const git_status&) {},
+                 [&](caf::error& e) { FAIL(sys.render(e)); });
 
     std::thread racer{[&] {
       fx::git({"config", "pull.rebase", "true"}, up.work);
@@ -376,34 +384,73 @@ TEST_CASE("live: detached mirror and writer over git daemon, with a racer") {
     for (int i = 0; i < 5; ++i)
       self->request(writer, 30s, git_write_atom_v,
                     add_file("w" + std::to_string(i)))
-        .receive([&](const git_write_result& r) { last = r.revision; },
-                 [&](caf::error& e) { FAIL(sys.render(e)); });
+          .receive([&](const git_write_result& r) { last = r.revision; },
+                   [&](caf::error& e) { FAIL(sys.render(e)); });
     racer.join();
     self->request(mirror, 20s, git_fetch_atom_v)
-      .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
-               [&](caf::error& e) { FAIL(sys.render(e)); });
-    auto files = fx::git({"--git-dir", up.bare, "ls-tree", "--name-only",
-                          "master"});
+        .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
+                 [&](caf::error& e) { FAIL(sys.render(e)); });
+    auto files =
+        fx::git({"--git-dir", up.bare, "ls-tree", "--name-only", "master"});
     for (int i = 0; i < 5; ++i) {
       CHECK(files.find("w" + std::to_string(i)) != std::string::npos);
       CHECK(files.find("r" + std::to_string(i)) != std::string::npos);
     }
     CHECK(fx::git({"--git-dir", up.bare, "rev-list", "--merges", "master"})
-            .empty());
+              .empty());
     for (int i = 0; i < 100 && seen->snapshot().back() != up.head(); ++i)
       std::this_thread::sleep_for(10ms);
     CHECK(seen->snapshot().back() == up.head());
 
     self->request(writer, 20s, git_tag_atom_v, last)
-      .receive([&](const std::string& rev) { CHECK(rev == last); },
-               [&](caf::error& e) { FAIL(sys.render(e)); });
+        .receive([&](const std::string& rev) { CHECK(rev == last); },
+                 [&](caf::error& e) { FAIL(sys.render(e)); });
     self->request(mirror, 20s, git_fetch_atom_v)
-      .receive([](const git_status&) {}, [](caf::error&) {});
+        .receive([](const git_status&) {}, [](caf::error&) {});
     self->request(mirror, 20s, git_marker_atom_v)
-      .receive([&](const std::string& rev) { CHECK(rev == last); },
-               [&](caf::error& e) { FAIL(sys.render(e)); });
+        .receive([&](const std::string& rev) { CHECK(rev == last); },
+                 [&](caf::error& e) { FAIL(sys.render(e)); });
   }
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("git messages survive serialization; errors render") {
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::fluxd_git>();
+  cfg.add_error_category(caf::atom("git"), render_git_error);
+  caf::actor_system sys{cfg};
+  git_status st{"ready", "", "abc"};
+  git_revision rev{"ssh://git@h/r", "master", "abc"};
+  git_files files{"abc", {{"a.yaml", "a: 1\n"}, {"b/c.yaml", ""}}};
+  git_log log{{{"abc", "subject", "0123456789ABCDEF", "G"}}};
+  git_verified ver{"h", "v", "i", "k"};
+  git_commit_note note{true, "{\"jobID\":\"1\"}"};
+  git_file_change change{"x.yaml", true, ""};
+  git_write_result res{"abc", true, 3};
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE_FALSE(sink(st, rev, files, log, ver, note, change, res));
+  git_status st2;
+  git_revision rev2;
+  git_files files2;
+  git_log log2;
+  git_verified ver2;
+  git_commit_note note2;
+  git_file_change change2;
+  git_write_result res2;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE_FALSE(source(st2, rev2, files2, log2, ver2, note2, change2, res2));
+  CHECK(caf::deep_to_string(st2) == caf::deep_to_string(st));
+  CHECK(caf::deep_to_string(rev2) == caf::deep_to_string(rev));
+  CHECK(files2.files == files.files);
+  CHECK(caf::deep_to_string(log2) == caf::deep_to_string(log));
+  CHECK(caf::deep_to_string(ver2) == caf::deep_to_string(ver));
+  CHECK(note2.text == note.text);
+  CHECK(change2.remove);
+  CHECK(res2.attempts == 3);
+  CHECK(sys.render(
+            caf::make_error(git_errc::host_key, std::string{"unknown host h"}))
+        == "git: host_key (unknown host h)");
 }

@@ -95,7 +95,7 @@ cgi_reply run_backend(const std::map<std::string, std::string>& env,
 
 std::string base64(const std::string& in) {
   static const char* t =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   int val = 0, bits = -6;
   for (unsigned char c : in) {
@@ -119,24 +119,24 @@ git_http_server::git_http_server(std::string project_root,
                                  std::string basic_auth,
                                  const std::string& tls_cert,
                                  const std::string& tls_key)
-  : root_(std::move(project_root)), auth_(std::move(basic_auth)) {
+    : root_(std::move(project_root)), auth_(std::move(basic_auth)) {
   if (tls_cert.empty()) {
     server_ = std::make_unique<httplib::Server>();
   } else {
-    server_ = std::make_unique<httplib::SSLServer>(tls_cert.c_str(),
-                                                   tls_key.c_str());
+    server_ =
+        std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
     tls_ = true;
   }
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     std::map<std::string, std::string> env{
-      {"GIT_PROJECT_ROOT", root_},
-      {"GIT_HTTP_EXPORT_ALL", "1"},
-      {"REQUEST_METHOD", req.method},
-      {"PATH_INFO", req.path},
-      {"QUERY_STRING", ""},
-      {"CONTENT_TYPE", req.get_header_value("Content-Type")},
-      {"CONTENT_LENGTH", std::to_string(req.body.size())},
-      {"REMOTE_ADDR", "127.0.0.1"},
+        {"GIT_PROJECT_ROOT", root_},
+        {"GIT_HTTP_EXPORT_ALL", "1"},
+        {"REQUEST_METHOD", req.method},
+        {"PATH_INFO", req.path},
+        {"QUERY_STRING", ""},
+        {"CONTENT_TYPE", req.get_header_value("Content-Type")},
+        {"CONTENT_LENGTH", std::to_string(req.body.size())},
+        {"REMOTE_ADDR", "127.0.0.1"},
     };
     std::string query;
     for (auto& [k, v] : req.params)

@@ -41,10 +41,8 @@ std::string git(const std::vector<std::string>& args, const std::string& cwd,
 upstream::upstream(const std::string& root_dir, const std::string& name,
                    const std::map<std::string, std::string>& files,
                    const std::string& branch_name)
-  : root(root_dir),
-    bare(root_dir + "/srv/" + name + ".git"),
-    work(root_dir + "/work-" + name),
-    branch(branch_name) {
+    : root(root_dir), bare(root_dir + "/srv/" + name + ".git"),
+      work(root_dir + "/work-" + name), branch(branch_name) {
   fs::create_directories(root + "/srv");
   git({"init", "-q", "--bare", "-b", branch, bare});
   git({"init", "-q", "-b", branch, work});
@@ -64,8 +62,7 @@ std::string upstream::commit(const std::map<std::string, std::string>& files,
     write_file(full, content);
   }
   git({"add", "-A"}, work);
-  std::vector<std::string> args{"commit", "-q", "--allow-empty", "-m",
-                                message};
+  std::vector<std::string> args{"commit", "-q", "--allow-empty", "-m", message};
   args.insert(args.end(), extra.begin(), extra.end());
   git(args, work);
   git({"push", "-q", "origin", "HEAD:refs/heads/" + branch}, work);
@@ -80,8 +77,8 @@ std::string make_key(const std::string& dir, const std::string& name,
                      const std::string& type) {
   fs::create_directories(dir);
   auto path = dir + "/" + name;
-  std::vector<std::string> argv{"ssh-keygen", "-q", "-t", type, "-N", "",
-                                "-f", path};
+  std::vector<std::string> argv{"ssh-keygen", "-q", "-t", type,
+                                "-N",         "",   "-f", path};
   if (type == "rsa")
     argv.insert(argv.end(), {"-b", "2048"});
   auto r = run(argv);
@@ -93,7 +90,7 @@ std::string make_key(const std::string& dir, const std::string& name,
 sshd_server::sshd_server(const std::string& dir,
                          const std::vector<std::string>& keys, int port,
                          const std::string& extra_config)
-  : dir_(dir), port_(port ? port : free_port()) {
+    : dir_(dir), port_(port ? port : free_port()) {
   fs::create_directories(dir_);
   ::mkdir("/run/sshd", 0755); // privilege separation dir (root only)
   if (!fs::exists(dir_ + "/host_ed25519"))
@@ -106,10 +103,18 @@ sshd_server::sshd_server(const std::string& dir,
   write_file(dir_ + "/authorized_keys", authorized);
   std::string config = "Port " + std::to_string(port_)
                        + "\nListenAddress 127.0.0.1\n"
-                         "HostKey " + dir_ + "/host_ed25519\n"
-                         "HostKey " + dir_ + "/host_ecdsa\n"
-                         "PidFile " + dir_ + "/sshd.pid\n"
-                         "AuthorizedKeysFile " + dir_ + "/authorized_keys\n"
+                         "HostKey "
+                       + dir_
+                       + "/host_ed25519\n"
+                         "HostKey "
+                       + dir_
+                       + "/host_ecdsa\n"
+                         "PidFile "
+                       + dir_
+                       + "/sshd.pid\n"
+                         "AuthorizedKeysFile "
+                       + dir_
+                       + "/authorized_keys\n"
                          "StrictModes no\nUsePAM no\n"
                          "PubkeyAuthentication yes\n"
                          "PasswordAuthentication no\n"
@@ -119,7 +124,7 @@ sshd_server::sshd_server(const std::string& dir,
                        + extra_config;
   write_file(dir_ + "/sshd_config", config);
   proc_ = std::make_unique<child_process>(std::vector<std::string>{
-    "/usr/sbin/sshd", "-D", "-e", "-f", dir_ + "/sshd_config"});
+      "/usr/sbin/sshd", "-D", "-e", "-f", dir_ + "/sshd_config"});
   if (!wait_for_port(port_, std::chrono::seconds(10)))
     throw std::runtime_error("sshd did not start: " + proc_->stderr_text());
 }
@@ -130,23 +135,23 @@ std::string sshd_server::known_hosts() const {
     auto pub = read_file(dir_ + "/" + name + ".pub");
     auto type_end = pub.find(' ');
     auto key_end = pub.find(' ', type_end + 1);
-    out += "[127.0.0.1]:" + std::to_string(port_) + " "
-           + pub.substr(0, key_end) + "\n";
+    out += "[127.0.0.1]:" + std::to_string(port_) + " " + pub.substr(0, key_end)
+           + "\n";
   }
   return out;
 }
 
 std::string sshd_server::url(const std::string& abs_path) const {
   auto pw = ::getpwuid(::getuid());
-  return "ssh://" + std::string{pw ? pw->pw_name : "root"} + "@127.0.0.1:"
-         + std::to_string(port_) + abs_path;
+  return "ssh://" + std::string{pw ? pw->pw_name : "root"}
+         + "@127.0.0.1:" + std::to_string(port_) + abs_path;
 }
 
 git_daemon::git_daemon(const std::string& base) : port_(free_port()) {
   proc_ = std::make_unique<child_process>(std::vector<std::string>{
-    "git", "daemon", "--reuseaddr", "--base-path=" + base, "--export-all",
-    "--enable=receive-pack", "--listen=127.0.0.1",
-    "--port=" + std::to_string(port_), base});
+      "git", "daemon", "--reuseaddr", "--base-path=" + base, "--export-all",
+      "--enable=receive-pack", "--listen=127.0.0.1",
+      "--port=" + std::to_string(port_), base});
   if (!wait_for_port(port_, std::chrono::seconds(10)))
     throw std::runtime_error("git daemon did not start: "
                              + proc_->stderr_text());
@@ -157,7 +162,7 @@ std::string git_daemon::url(const std::string& repo) const {
 }
 
 gnupg_home::gnupg_home(const std::string& dir, const std::string& uid)
-  : path_(dir) {
+    : path_(dir) {
   fs::create_directories(path_);
   fs::permissions(path_, fs::perms::owner_all);
   child_process::options opts;

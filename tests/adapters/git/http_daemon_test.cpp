@@ -43,7 +43,7 @@ TEST_CASE("smart HTTP without auth: clone, fetch, and push when enabled") {
   fx::upstream up{dir.path(), "cfg", {{"a.yaml", "a\n"}}};
   fluxd::test::git_http_server http{up.root + "/srv"};
   auto repo = repository::open_or_clone(dir.file("mirror"),
-                                         remote_for(http.url("cfg.git")));
+                                        remote_for(http.url("cfg.git")));
   CHECK(repo.branch_head("master") == up.head());
   auto next = up.commit({{"b.yaml", "b\n"}}, "b");
   repo.fetch();
@@ -68,9 +68,8 @@ TEST_CASE("smart HTTP with basic auth: URL, credentials file, wrong token") {
     return "http://" + userinfo + "@" + url.substr(7);
   };
 
-  auto none = failure_of([&] {
-    repository::open_or_clone(dir.file("m0"), remote_for(url));
-  });
+  auto none = failure_of(
+      [&] { repository::open_or_clone(dir.file("m0"), remote_for(url)); });
   CHECK(none.kind() == error_kind::auth);
 
   auto wrong = failure_of([&] {
@@ -88,7 +87,7 @@ TEST_CASE("smart HTTP with basic auth: URL, credentials file, wrong token") {
 
   auto creds = dir.file("credentials");
   fluxd::test::write_file(creds, "http://other:nope@example.com\n"
-                                   + with_user("bot:t0ken") + "\n");
+                                     + with_user("bot:t0ken") + "\n");
   auto opts = remote_for(url);
   opts.credentials_file = creds;
   auto repo2 = repository::open_or_clone(dir.file("m3"), opts);
@@ -131,9 +130,8 @@ struct test_pki {
     openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
              "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key,
              "-out", ca, "-days", "1", "-subj", "/CN=fluxd test CA"});
-    openssl({"req", "-newkey", "ec", "-pkeyopt",
-             "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out",
-             csr, "-subj", "/CN=localhost"});
+    openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=localhost"});
     openssl({"x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key,
              "-CAcreateserial", "-out", cert, "-days", "1", "-extfile", ext});
   }
@@ -150,9 +148,8 @@ TEST_CASE("https: CA bundle required, basic auth, clone and push") {
   auto url = https.url("cfg.git");
   auto authed = "https://bot:t0ken@" + url.substr(8);
 
-  auto untrusted = failure_of([&] {
-    repository::open_or_clone(dir.file("m0"), remote_for(authed));
-  });
+  auto untrusted = failure_of(
+      [&] { repository::open_or_clone(dir.file("m0"), remote_for(authed)); });
   CHECK(untrusted.kind() == error_kind::host_key);
   CHECK(std::string{untrusted.what()}.find("not trusted") != std::string::npos);
   CHECK(std::string{untrusted.what()}.find("t0ken") == std::string::npos);

@@ -36,7 +36,8 @@ error_kind kind_of(const std::function<void()>& f) {
 
 TEST_CASE("file://: clone, read paths at a revision, log limited to paths") {
   fluxd::test::temp_dir dir;
-  fx::upstream up{dir.path(), "cfg",
+  fx::upstream up{dir.path(),
+                  "cfg",
                   {{"deploy/a.yaml", "a: 1\n"},
                    {"deploy/sub/b.yaml", "b: 1\n"},
                    {"other/c.yaml", "c: 1\n"}}};
@@ -137,7 +138,7 @@ TEST_CASE("file://: commit, note, push, sync tag, write check") {
 
   repo.write_check("master");
   CHECK(fx::git({"--git-dir", up.bare, "tag", "-l", "flux-write-check-*"})
-        .empty());
+            .empty());
 }
 
 TEST_CASE("file://: a stale push is rejected as non-fast-forward") {
@@ -191,8 +192,7 @@ TEST_CASE("file://: push race with a plain git client loses nothing") {
         fluxd::test::write_file(up.work + "/theirs-" + std::to_string(i),
                                 "t\n");
         fx::git({"add", "-A"}, up.work);
-        fx::git({"commit", "-q", "-m", "theirs " + std::to_string(i)},
-                up.work);
+        fx::git({"commit", "-q", "-m", "theirs " + std::to_string(i)}, up.work);
         for (int attempt = 0;; ++attempt) {
           try {
             fx::git({"push", "-q", "origin", "HEAD:refs/heads/master"},
@@ -229,14 +229,14 @@ TEST_CASE("file://: push race with a plain git client loses nothing") {
   }
   other.join();
   REQUIRE_FALSE(their_error);
-  auto files = fx::git({"--git-dir", up.bare, "ls-tree", "--name-only",
-                        "master"});
+  auto files =
+      fx::git({"--git-dir", up.bare, "ls-tree", "--name-only", "master"});
   for (int i = 0; i < theirs; ++i)
     CHECK(files.find("theirs-" + std::to_string(i)) != std::string::npos);
   for (int i = 0; i < ours; ++i)
     CHECK(files.find("ours-" + std::to_string(i)) != std::string::npos);
   CHECK(fx::git({"--git-dir", up.bare, "rev-list", "--merges", "master"})
-          .empty());
+            .empty());
   CHECK(fx::git({"--git-dir", up.bare, "rev-list", "--count", "master"})
         == std::to_string(1 + theirs + ours));
   WARN("non-fast-forward retries: " << retries);

@@ -23,12 +23,11 @@ struct signed_setup {
 
   signed_setup() {
     ::setenv("GNUPGHOME", gpg_home.path().c_str(), 1);
-    up = std::make_unique<fx::upstream>(dir.path(), "cfg",
-                                        std::map<std::string, std::string>{
-                                          {"a.yaml", "a\n"}});
+    up = std::make_unique<fx::upstream>(
+        dir.path(), "cfg",
+        std::map<std::string, std::string>{{"a.yaml", "a\n"}});
     fx::git({"commit", "-q", "--amend", "--no-edit", sign()}, up->work);
-    fx::git({"push", "-q", "-f", "origin", "HEAD:refs/heads/master"},
-            up->work);
+    fx::git({"push", "-q", "-f", "origin", "HEAD:refs/heads/master"}, up->work);
   }
   std::string sign() const { return "-S" + gpg_home.fingerprint(); }
   std::string commit(const std::string& file, bool is_signed) {
@@ -126,9 +125,8 @@ TEST_CASE("signatures: first-parent accepts an unsigned side branch merge") {
   fx::git({"push", "-q", "origin", "master"}, work);
   auto merge = s.up->head();
   auto repo = s.mirror();
-  CHECK(latest_valid_revision(repo, "", merge, verify_mode::first_parent,
-                              s.gpg)
-          .revision
+  CHECK(latest_valid_revision(repo, "", merge, verify_mode::first_parent, s.gpg)
+            .revision
         == merge);
   auto all = latest_valid_revision(repo, "", merge, verify_mode::all, s.gpg);
   CHECK(all.revision == base);
@@ -136,19 +134,20 @@ TEST_CASE("signatures: first-parent accepts an unsigned side branch merge") {
   CHECK(all.first_invalid->subject == "unsigned side");
 }
 
-TEST_CASE("signatures: a good signature by an untrusted key is not verified") {
+TEST_CASE(
+    "signatures: untrusted key is not verified until imported with trust") {
   signed_setup s;
   fx::gnupg_home stranger{s.dir.file("stranger"), "Stranger <s@example.com>"};
-  auto pub = fluxd::test::run({"gpg", "--batch", "--armor", "--export",
-                               stranger.fingerprint()},
-                              std::chrono::seconds(30),
-                              {{{"GNUPGHOME", stranger.path()}}, "", ""});
+  auto pub = fluxd::test::run(
+      {"gpg", "--batch", "--armor", "--export", stranger.fingerprint()},
+      std::chrono::seconds(30), {{{"GNUPGHOME", stranger.path()}}, "", ""});
   REQUIRE(pub.status == 0);
-  fluxd::test::write_file(s.dir.file("stranger.asc"), pub.out);
-  REQUIRE(fluxd::test::run({"gpg", "--batch", "--import",
-                            s.dir.file("stranger.asc")})
-            .status
-          == 0);
+  fluxd::test::write_file(s.dir.file("keys/stranger.asc"), pub.out);
+  fluxd::test::write_file(s.dir.file("keys/README"), "not a key\n");
+  std::vector<std::string> errors;
+  auto imported = s.gpg.import_keys({s.dir.file("keys")}, false, &errors);
+  CHECK(imported == std::vector<std::string>{stranger.fingerprint()});
+  CHECK(errors.size() == 1);
   auto& work = s.up->work;
   fluxd::test::write_file(work + "/z", "z\n");
   fx::git({"add", "-A"}, work);
@@ -160,6 +159,9 @@ TEST_CASE("signatures: a good signature by an untrusted key is not verified") {
   CHECK(check.status == 'U');
   CHECK(check.fingerprint == stranger.fingerprint());
   CHECK_FALSE(check.verified());
+  // --git-gpg-key-import with verification on trusts imported keys.
+  s.gpg.import_keys({s.dir.file("keys/stranger.asc")}, true);
+  CHECK(repo.verify_commit(s.up->head(), s.gpg).status == 'G');
   // Without the public key at all, the signature cannot be checked.
   openpgp empty{s.dir.file("empty-gnupg")};
   CHECK(repo.verify_commit(s.up->head(), empty).status == 'E');

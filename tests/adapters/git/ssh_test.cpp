@@ -43,13 +43,14 @@ git_failure failure_of(const std::function<void()>& f) {
 
 } // namespace
 
-TEST_CASE("ssh: clone, fetch and push with an ed25519 key, hashed known_hosts") {
+TEST_CASE(
+    "ssh: clone, fetch and push with an ed25519 key, hashed known_hosts") {
   ssh_setup s;
   fx::sshd_server sshd{s.dir.file("sshd"), {s.key}};
   fluxd::test::write_file(s.known_hosts, sshd.known_hosts());
-  REQUIRE(fluxd::test::run({"ssh-keygen", "-q", "-H", "-f", s.known_hosts})
-            .status
-          == 0);
+  REQUIRE(
+      fluxd::test::run({"ssh-keygen", "-q", "-H", "-f", s.known_hosts}).status
+      == 0);
   auto repo = repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd));
   CHECK(repo.branch_head("master") == s.up.head());
   auto next = s.up.commit({{"deploy/b.yaml", "b\n"}}, "b");
@@ -77,7 +78,7 @@ TEST_CASE("ssh: changed host key is refused, then accepted once fixed") {
     wrong.replace(at, from.size(), to);
   fluxd::test::write_file(s.known_hosts, wrong);
   auto e = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
+      [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
   CHECK(e.kind() == error_kind::host_key);
   CHECK(std::string{e.what()}.find("HOST KEY CHANGED") != std::string::npos);
 
@@ -91,7 +92,7 @@ TEST_CASE("ssh: unknown host and a known_hosts without the offered type") {
   fx::sshd_server sshd{s.dir.file("sshd"), {s.key}};
   fluxd::test::write_file(s.known_hosts, "");
   auto e = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
+      [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
   CHECK(e.kind() == error_kind::host_key);
   CHECK(std::string{e.what()}.find("unknown host [127.0.0.1]:")
         != std::string::npos);
@@ -100,7 +101,7 @@ TEST_CASE("ssh: unknown host and a known_hosts without the offered type") {
   auto lines = sshd.known_hosts();
   fluxd::test::write_file(s.known_hosts, lines.substr(0, lines.find('\n') + 1));
   auto e2 = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
+      [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
   CHECK(e2.kind() == error_kind::host_key);
   CHECK(std::string{e2.what()}.find("ssh-keyscan -t ecdsa")
         != std::string::npos);
@@ -112,7 +113,7 @@ TEST_CASE("ssh: a key the server does not know is refused, then works") {
   fx::sshd_server sshd{s.dir.file("sshd"), {other}};
   fluxd::test::write_file(s.known_hosts, sshd.known_hosts());
   auto e = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
+      [&] { repository::open_or_clone(s.dir.file("mirror"), s.remote(sshd)); });
   CHECK(e.kind() == error_kind::auth);
   CHECK(std::string{e.what()}.find(s.key) != std::string::npos);
 
@@ -140,8 +141,8 @@ TEST_CASE("ssh: an RSA deploy key fails with advice, and works when allowed") {
     CHECK(std::string{e.what()}.find("ed25519 or ECDSA deploy key")
           != std::string::npos);
   }
-  fx::sshd_server sshd{s.dir.file("sshd2"), {rsa}, 0,
-                       "PubkeyAcceptedAlgorithms +ssh-rsa\n"};
+  fx::sshd_server sshd{
+      s.dir.file("sshd2"), {rsa}, 0, "PubkeyAcceptedAlgorithms +ssh-rsa\n"};
   fluxd::test::write_file(s.known_hosts, sshd.known_hosts());
   auto repo = repository::open_or_clone(s.dir.file("mirror"), opts_for(sshd));
   CHECK(repo.branch_head("master") == s.up.head());
@@ -155,8 +156,8 @@ TEST_CASE("ssh: unreachable server, then the server comes up") {
   o.ssh_key_path = s.key;
   o.known_hosts_path = s.known_hosts;
   o.timeout = std::chrono::seconds(5);
-  auto e = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), o); });
+  auto e =
+      failure_of([&] { repository::open_or_clone(s.dir.file("mirror"), o); });
   CHECK(e.kind() == error_kind::unreachable);
   CHECK(std::string{e.what()}.find("127.0.0.1") != std::string::npos);
 
@@ -184,8 +185,8 @@ TEST_CASE("ssh: a server that never answers hits --git-timeout") {
   o.ssh_key_path = s.key;
   o.known_hosts_path = s.known_hosts;
   o.timeout = std::chrono::milliseconds(800);
-  auto e = failure_of(
-    [&] { repository::open_or_clone(s.dir.file("mirror"), o); });
+  auto e =
+      failure_of([&] { repository::open_or_clone(s.dir.file("mirror"), o); });
   ::close(fd);
   CHECK(e.kind() == error_kind::timeout);
   CHECK(std::string{e.what()}.find("--git-timeout") != std::string::npos);

@@ -44,10 +44,10 @@ TEST_CASE("known_hosts: plain, wildcard, [host]:port and hashed entries") {
   auto blob = base64_decode(b64);
   REQUIRE(key_blob_type(blob) == "ssh-ed25519");
 
-  auto kh = known_hosts::parse("[127.0.0.1]:2222 " + type + " " + b64
-                                 + "\n*.example.com " + type + " " + b64
-                                 + "\n",
-                               "test");
+  auto kh =
+      known_hosts::parse("[127.0.0.1]:2222 " + type + " " + b64
+                             + "\n*.example.com " + type + " " + b64 + "\n",
+                         "test");
   CHECK_NOTHROW(kh.verify("[127.0.0.1]:2222", blob));
   CHECK_NOTHROW(kh.verify("git.example.com", blob));
   CHECK_THROWS_AS(kh.verify("127.0.0.1", blob), git_failure);
@@ -55,8 +55,7 @@ TEST_CASE("known_hosts: plain, wildcard, [host]:port and hashed entries") {
   // A hashed file made by ssh-keygen itself.
   auto file = dir.file("known_hosts");
   fluxd::test::write_file(file, "[127.0.0.1]:2222 " + type + " " + b64 + "\n");
-  REQUIRE(fluxd::test::run({"ssh-keygen", "-q", "-H", "-f", file}).status
-          == 0);
+  REQUIRE(fluxd::test::run({"ssh-keygen", "-q", "-H", "-f", file}).status == 0);
   auto hashed = known_hosts::load(file);
   REQUIRE(hashed.entries().size() == 1);
   CHECK(hashed.entries()[0].patterns.rfind("|1|", 0) == 0);
@@ -67,8 +66,8 @@ TEST_CASE("known_hosts: plain, wildcard, [host]:port and hashed entries") {
 TEST_CASE("known_hosts: changed key, other key type, unknown host") {
   fluxd::test::temp_dir dir;
   auto read_blob = [&](const std::string& name, const std::string& type) {
-    auto pub = fluxd::test::read_file(fx::make_key(dir.path(), name, type)
-                                      + ".pub");
+    auto pub =
+        fluxd::test::read_file(fx::make_key(dir.path(), name, type) + ".pub");
     auto sp = pub.find(' ');
     return std::pair{pub.substr(0, sp),
                      pub.substr(sp + 1, pub.find(' ', sp + 1) - sp - 1)};
@@ -89,13 +88,15 @@ TEST_CASE("known_hosts: changed key, other key type, unknown host") {
     FAIL("other key type accepted");
   } catch (const git_failure& e) {
     CHECK(e.kind() == error_kind::host_key);
-    CHECK(std::string{e.what()}.find("ssh-keyscan -t ecdsa") != std::string::npos);
+    CHECK(std::string{e.what()}.find("ssh-keyscan -t ecdsa")
+          != std::string::npos);
   }
   try {
     kh.verify("other", base64_decode(k1));
     FAIL("unknown host accepted");
   } catch (const git_failure& e) {
-    CHECK(std::string{e.what()}.find("unknown host other") != std::string::npos);
+    CHECK(std::string{e.what()}.find("unknown host other")
+          != std::string::npos);
   }
 }
 
@@ -127,9 +128,9 @@ TEST_CASE("RSA deploy keys are recognised in PEM and OpenSSH formats") {
   CHECK(is_rsa_key_file(fx::make_key(dir.path(), "rsa", "rsa")));
   CHECK_FALSE(is_rsa_key_file(fx::make_key(dir.path(), "ed", "ed25519")));
   auto pem = dir.file("pem");
-  REQUIRE(fluxd::test::run({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048",
-                            "-m", "PEM", "-N", "", "-f", pem})
-            .status
+  REQUIRE(fluxd::test::run({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-m",
+                            "PEM", "-N", "", "-f", pem})
+              .status
           == 0);
   CHECK(is_rsa_key_file(pem));
 }
