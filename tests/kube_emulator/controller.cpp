@@ -133,7 +133,11 @@ void rollout_controller::run() {
     auto j = queue_.begin()->second;
     queue_.erase(queue_.begin());
     lock.unlock();
-    perform(j);
+    try {
+      perform(j);
+    } catch (const std::exception&) {
+      // An object the simulation cannot read stays as it is.
+    }
     lock.lock();
   }
 }

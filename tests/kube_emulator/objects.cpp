@@ -145,7 +145,18 @@ json::value scalar_to_json(const YAML::Node& node) {
   return json::string(s);
 }
 
-json::value node_to_json(const YAML::Node& node) {
+/// Aliases can make cycles and exponential trees ("billion laughs"): both
+/// are cut off by depth and by the number of nodes visited.
+struct yaml_budget {
+  std::size_t nodes = 0;
+};
+
+json::value node_to_json(const YAML::Node& node, std::size_t depth,
+                         yaml_budget& budget) {
+  if (depth > max_depth)
+    throw std::runtime_error("nesting too deep");
+  if (++budget.nodes > 1000000)
+    throw std::runtime_error("too many nodes (alias expansion?)");
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -155,13 +166,14 @@ json::value node_to_json(const YAML::Node& node) {
     case YAML::NodeType::Sequence: {
       json::array a;
       for (auto& item : node)
-        a.push_back(node_to_json(item));
+        a.push_back(node_to_json(item, depth + 1, budget));
       return a;
     }
     case YAML::NodeType::Map: {
       json::object o;
       for (auto& kv : node)
-        o[kv.first.as<std::string>()] = node_to_json(kv.second);
+        o[kv.first.as<std::string>()] =
+          node_to_json(kv.second, depth + 1, budget);
       return o;
     }
   }
@@ -171,7 +183,8 @@ json::value node_to_json(const YAML::Node& node) {
 } // namespace
 
 json::value yaml_to_json(const std::string& text) {
-  return node_to_json(YAML::Load(text));
+  yaml_budget budget;
+  return node_to_json(YAML::Load(text), 0, budget);
 }
 
 json::value parse_json(const std::string& text,

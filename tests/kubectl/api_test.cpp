@@ -483,3 +483,66 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
           .find("\"ops\" using apps/v1")
         != std::string::npos);
 }
+
+TEST_CASE("odd bodies on every verb leave the server standing") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  const std::string deploys = "/apis/apps/v1/namespaces/default/deployments";
+  REQUIRE(c.post(cms, configmap("target")).status == 201);
+  REQUIRE(c.post(deploys, R"({"metadata":{"name":"target"},"spec":{
+    "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":
+    {"a":"b"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}}})")
+            .status
+          == 201);
+  const std::vector<std::string> bodies = {
+    "null", "1", "\"s\"", "[]", "{}", "true", "{\"metadata\":null}",
+    R"({"metadata":"x"})", R"({"metadata":{"name":5}})",
+    R"({"metadata":{"labels":{"a":null}}})",
+    R"({"metadata":{"labels":"x","annotations":[1]}})",
+    R"({"metadata":{"managedFields":"x"}})",
+    R"({"metadata":{"managedFields":[{"manager":1,"fieldsV1":{"k:{":{}}}]}})",
+    R"({"metadata":{"ownerReferences":"x","finalizers":{}}})",
+    R"({"metadata":{"resourceVersion":7,"generation":"x"}})",
+    R"({"spec":null,"status":[]})",
+    R"({"spec":{"replicas":"many","template":null}})",
+    R"({"spec":{"template":{"spec":{"containers":[1,null,{"name":{}}]}}}})",
+    R"({"spec":{"template":{"spec":{"containers":[{"name":"c",
+       "image":"i:crashloop","$patch":"delete"}]}}}})",
+    R"({"$patch":"replace"})", R"({"$patch":"delete"})",
+    R"({"$setElementOrder/containers":[{"name":"c"}]})",
+    R"({"$deleteFromPrimitiveList/finalizers":["x"]})",
+    R"([{"op":"remove","path":"/metadata"}])",
+    R"([{"op":"replace","path":"","value":3}])",
+    R"([{"op":"add","path":"/spec/x/y/z","value":1}])",
+    R"([{"op":"move","from":"/spec","path":"/spec/child"}])",
+    R"([{"op":"test","path":"/nope","value":1}, 5])",
+    R"([{"op":"copy","from":"/metadata/labels/~2","path":"/a"}])",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target}\ndata: [1]\n",
+    "key: &a [*a]\n", "- - - -\n", ": :\n", "\t\x01\x02", ",\n",
+    "a: b\n,\n", "a: &x [*x, *x]\nb: &y [*x, *x]\nc: &z [*y, *y]\n",
+  };
+  const std::vector<std::string> types = {
+    "application/json-patch+json", "application/merge-patch+json",
+    "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
+  for (const auto& base : {cms, deploys}) {
+    for (auto& body : bodies) {
+      INFO(base << " " << body);
+      auto check = [&](const api_client::reply& r) {
+        CHECK(r.status > 0);
+        CHECK(r.status != 500);
+        if (r.status >= 400)
+          CHECK(r.json().at("kind") == "Status");
+      };
+      check(c.post(base, body));
+      check(c.put(base + "/target", body));
+      for (auto& t : types)
+        check(c.patch(base + "/target?fieldManager=fuzz", body, t));
+      check(c.patch(base + "/target/status", body,
+                    "application/merge-patch+json"));
+      check(c.del(base + "/other", body));
+    }
+  }
+  CHECK(c.get("/version").status == 200);
+  CHECK(emu.process().running());
+}
