@@ -69,7 +69,11 @@ void finish_scan(self_ptr self) {
     st.record.last_error = st.scan_error;
     st.scan_changed = true;
   }
-  if (st.cfg.cache) {
+  if (st.cfg.cache && st.cfg.writer) {
+    self->send(st.cfg.writer, store_meta_atom_v,
+               st.cfg.cache->path_for(st.record.canonical),
+               registry::metadata_cache::to_json(st.record));
+  } else if (st.cfg.cache) {
     try {
       st.cfg.cache->store(st.record);
     } catch (const registry::registry_error& e) {

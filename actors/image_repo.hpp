@@ -21,6 +21,9 @@ struct image_repo_config {
   registry_host_actor host;
   /// The on-disk cache in --state-dir; null keeps everything in memory.
   std::shared_ptr<registry::metadata_cache> cache;
+  /// Writes the cache files when set; otherwise image_repo writes them
+  /// itself (tests, tools).
+  metadata_writer_actor writer;
   std::chrono::seconds poll_interval{300}; ///< --registry-poll-interval
   std::chrono::seconds request_timeout{600};
   bool use_labels = false; ///< --registry-use-labels matched this repo

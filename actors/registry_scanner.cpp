@@ -6,6 +6,7 @@
 
 #include "actors/handlers.hpp"
 #include "actors/image_repo.hpp"
+#include "actors/metadata_writer.hpp"
 #include "actors/registry_fetcher.hpp"
 #include "actors/registry_host.hpp"
 #include "adapters/registry/names.hpp"
@@ -66,6 +67,7 @@ caf::expected<image_repo_actor> repo_for(self_ptr self,
   rc.path = name.path;
   rc.host = host_for(self, name.host);
   rc.cache = st.cache;
+  rc.writer = st.writer;
   rc.poll_interval = st.cfg.poll_interval;
   rc.use_labels = registry::glob_any(st.cfg.use_labels, canonical);
   auto r = self->spawn<caf::linked>(image_repo, rc);
@@ -118,6 +120,7 @@ registry_scanner_actor::behavior_type registry_scanner(
   if (!cfg.state_dir.empty()) {
     try {
       st.cache = std::make_shared<registry::metadata_cache>(cfg.state_dir);
+      st.writer = self->spawn<caf::linked + caf::detached>(metadata_writer);
     } catch (const registry::registry_error& e) {
       st.log.error("image metadata will not persist", {{"err", e.what()}});
     }
@@ -138,6 +141,15 @@ registry_scanner_actor::behavior_type registry_scanner(
     };
     if (forget(st.repos))
       return;
+    if (st.writer && msg.source == st.writer.address()) {
+      st.log.warn("metadata writer stopped, restarting",
+                  {{"reason", self->system().render(msg.reason)}});
+      st.writer = self->spawn<caf::linked + caf::detached>(metadata_writer);
+      // Running repositories keep the old handle: restart them.
+      for (auto& kv : st.repos)
+        self->send_exit(kv.second, caf::exit_reason::user_shutdown);
+      return;
+    }
     if (forget(st.hosts)) {
       // Repositories of that host hold its old handle: restart them too.
       for (auto& kv : st.repos)

@@ -52,6 +52,7 @@ struct registry_scanner_state {
   static inline const char* name = "fluxd.registry_scanner";
   registry_scanner_config cfg;
   std::shared_ptr<registry::metadata_cache> cache;
+  metadata_writer_actor writer;
   std::map<std::string, registry_host_actor> hosts;  ///< by canonical host
   std::map<std::string, image_repo_actor> repos;     ///< by canonical name
   log::logger log{"registry_scanner"};

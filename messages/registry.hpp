@@ -136,6 +136,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_registry, fluxd::type_id_range::registry)
   CAF_ADD_ATOM(fluxd_registry, fluxd, rescan_atom, "rescan")
   CAF_ADD_ATOM(fluxd_registry, fluxd, scan_tick_atom, "scan_tick")
   CAF_ADD_ATOM(fluxd_registry, fluxd, host_tick_atom, "host_tick")
+  CAF_ADD_ATOM(fluxd_registry, fluxd, store_meta_atom, "store_meta")
 CAF_END_TYPE_ID_BLOCK(fluxd_registry)
 
 CAF_ERROR_CODE_ENUM(fluxd::registry_errc, "registry")
@@ -156,6 +157,11 @@ using registry_host_actor = caf::typed_actor<
   caf::replies_to<fetch_meta_atom, std::string, std::string, bool>::with<
     image_meta>,
   caf::replies_to<caf::get_atom>::with<host_status>>;
+
+/// Writes metadata cache files off the cooperative scheduler (detached):
+/// `store_meta(path, content)` replaces the file crash-safely.
+using metadata_writer_actor = caf::typed_actor<
+  caf::reacts_to<store_meta_atom, std::string, std::string>>;
 
 /// Whoever subscribes to an image_repo gets every changed snapshot.
 using repo_listener_actor =

@@ -404,10 +404,15 @@ TEST_CASE("the scanner resolves image spellings to one repository actor",
   }
   CHECK(s.tags == std::vector<std::string>{"v1", "v2"});
   CHECK(s.images.size() == 2);
-  CHECK(registry::metadata_cache{state.path()}
-          .load(reg.host() + "/demo/app")
-          ->images.size()
-        == 2);
+  // The detached writer persists it soon after.
+  registry::metadata_cache disk{state.path()};
+  size_t stored = 0;
+  for (int i = 0; i < 500 && stored < 2; ++i) {
+    if (auto r = disk.load(reg.host() + "/demo/app"))
+      stored = r->images.size();
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(stored == 2);
 
   caf::scoped_actor self{*h.sys};
   auto expect_error = [&](const std::string& img, const std::string& text) {
