@@ -55,10 +55,10 @@ std::string tag_pattern(const policy_set& set, const std::string& container) {
   return it == set.end() ? "glob:*" : it->second;
 }
 
-std::vector<annotation_change>
-annotation_changes(const annotation_map& current, const policy_update& update,
-                   const std::vector<std::string>* containers,
-                   const std::string& id) {
+std::map<std::string, std::optional<std::string>>
+expand_policy_update(const policy_update& update,
+                     const std::vector<std::string>* containers,
+                     const std::string& id) {
   policy_set add = update.add;
   std::set<std::string> remove;
   for (const auto& [name, _] : update.remove)
@@ -78,14 +78,27 @@ annotation_changes(const annotation_map& current, const policy_update& update,
   for (const auto& [name, value] : add)
     if (starts_with(name, "tag."))
       image::tag_filter::parse_strict(value);
-
-  std::vector<annotation_change> out;
+  std::map<std::string, std::optional<std::string>> out;
+  for (const auto& [name, value] : add)
+    out[name] = value;
   for (const auto& name : remove)
-    for (const auto& key : spellings(name))
-      if (current.count(key))
-        out.push_back({key, std::nullopt});
-  for (const auto& [name, value] : add) {
-    if (remove.count(name))
+    out[name] = std::nullopt;
+  return out;
+}
+
+std::vector<annotation_change>
+annotation_changes(const annotation_map& current, const policy_update& update,
+                   const std::vector<std::string>* containers,
+                   const std::string& id) {
+  auto expanded = expand_policy_update(update, containers, id);
+  std::vector<annotation_change> out;
+  for (const auto& [name, value] : expanded)
+    if (!value)
+      for (const auto& key : spellings(name))
+        if (current.count(key))
+          out.push_back({key, std::nullopt});
+  for (const auto& [name, value] : expanded) {
+    if (!value)
       continue;
     std::string key = policy_prefix + name;
     for (const auto& k : spellings(name))
@@ -93,7 +106,7 @@ annotation_changes(const annotation_map& current, const policy_update& update,
         key = k;
         break;
       }
-    out.push_back({key, value});
+    out.push_back({key, *value});
   }
   return out;
 }

@@ -56,6 +56,15 @@ struct policy_update {
   policy_set remove; ///< values ignored
 };
 
+/// A policy update with `tag_all` expanded over `containers` (nullptr for
+/// a resource without containers, which then cannot take tag_all), every
+/// added tag pattern validated (throws image::pattern_error), and removals
+/// overriding additions: name → value, or nullopt to remove.
+std::map<std::string, std::optional<std::string>>
+expand_policy_update(const policy_update& update,
+                     const std::vector<std::string>* containers,
+                     const std::string& id = {});
+
 /// §4.4 steps 2-4: expands `tag_all` over `containers` (nullptr for a
 /// resource without containers, which then cannot take tag_all), validates
 /// every added tag pattern (throws image::pattern_error), lets a removal
