@@ -1,0 +1,73 @@
+#include "adapters/release/automation.hpp"
+
+#include "adapters/manifests/workload.hpp"
+
+namespace fluxd::release {
+
+std::vector<automated_container>
+automated_containers(const manifests::load_result& git) {
+  std::vector<automated_container> out;
+  for (auto& [id, r] : git.resources) {
+    if (!manifests::is_workload_kind(r.kind))
+      continue;
+    auto pol = manifests::policies_of(r.annotations);
+    if (!manifests::policy_true(pol, manifests::policy::automated) ||
+        manifests::policy_true(pol, manifests::policy::locked) ||
+        manifests::policy_true(pol, manifests::policy::ignore))
+      continue;
+    for (auto& c : manifests::containers_of(r.node).containers)
+      out.push_back({id, c.name, c.image,
+                     manifests::tag_pattern(pol, c.name)});
+  }
+  return out;
+}
+
+std::set<std::string>
+automated_repositories(const std::vector<automated_container>& cs) {
+  std::set<std::string> out;
+  for (auto& c : cs)
+    out.insert(c.current.canonical_name());
+  return out;
+}
+
+automation_check calculate_changes(const std::vector<automated_container>& cs,
+                                   const image_index& images) {
+  automation_check out;
+  static const repo_images empty;
+  for (auto& c : cs) {
+    auto it = images.find(c.current.canonical_name());
+    const repo_images& repo = it == images.end() ? empty : it->second;
+    image::tag_filter filter(c.pattern);
+    auto latest = newest_allowed(repo, c.current, filter);
+    auto where = c.workload + " container " + c.container;
+    if (latest.problem == latest_problem::missing_metadata) {
+      out.warnings.push_back(
+        where + ": inconsistent repository metadata: missing metadata for "
+                "image tag \"" + latest.missing_tag + "\"");
+      continue;
+    }
+    if (!latest.newest)
+      continue;
+    auto& newest = latest.newest->image;
+    if (newest.tag.empty()) {
+      out.warnings.push_back(where + ": untagged image in available images");
+      continue;
+    }
+    if (newest.tag == c.current.tag && c.current.sha.empty())
+      continue;
+    if (filter.needs_created()) {
+      auto cur = repo.created.find(c.current.tag);
+      bool current_zero = cur == repo.created.end() ||
+                          cur->second.time_since_epoch().count() == 0;
+      if (current_zero || latest.newest->created.time_since_epoch().count() == 0) {
+        out.warnings.push_back(where + ": image with zero created timestamp");
+        continue;
+      }
+    }
+    out.changes.changes.push_back(
+      {c.workload, c.container, c.current.to_string(), newest.to_string()});
+  }
+  return out;
+}
+
+} // namespace fluxd::release

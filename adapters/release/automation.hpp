@@ -1,0 +1,43 @@
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/manifests/loader.hpp"
+#include "adapters/release/planner.hpp"
+#include "adapters/release/spec.hpp"
+
+/// The automation decision (§9.2): for automated workloads that are neither
+/// locked nor ignored, the newest tag each container's filter allows,
+/// compared with what git has. Unlike Flux v1 the current image is read
+/// from git, not the cluster, so a change is never computed twice.
+namespace fluxd::release {
+
+/// A container of an automated workload, and the filter it follows.
+struct automated_container {
+  std::string workload;
+  std::string container;
+  image::ref current;
+  std::string pattern;
+};
+
+/// Every container of every automated, unlocked, not ignored workload.
+std::vector<automated_container>
+automated_containers(const manifests::load_result& git);
+
+/// Canonical repositories those containers use.
+std::set<std::string>
+automated_repositories(const std::vector<automated_container>& cs);
+
+struct automation_check {
+  auto_spec changes;
+  std::vector<std::string> warnings; ///< why containers were passed over
+};
+
+/// Changes for containers whose newest allowed tag differs from git's.
+/// A repository missing from `images` counts as empty.
+automation_check calculate_changes(const std::vector<automated_container>& cs,
+                                   const image_index& images);
+
+} // namespace fluxd::release

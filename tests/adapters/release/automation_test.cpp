@@ -1,0 +1,116 @@
+#include "adapters/release/automation.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace fluxd;
+using namespace fluxd::release;
+using std::chrono::hours;
+
+namespace {
+
+std::string deployment(const std::string& name, const std::string& ann,
+                       const std::string& image) {
+  return "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " +
+         name + "\n  namespace: default\n  annotations:\n" + ann +
+         "spec:\n  template:\n    spec:\n      containers:\n"
+         "      - name: app\n        image: " + image + "\n";
+}
+
+const std::string automated = "    fluxcd.io/automated: \"true\"\n";
+
+manifests::load_result git(const manifests::file_map& f) {
+  return manifests::load(f, {});
+}
+
+std::chrono::system_clock::time_point at(int h) {
+  return std::chrono::system_clock::time_point{} + hours(1000 + h);
+}
+
+} // namespace
+
+TEST_CASE("only automated, unlocked, not ignored workloads are candidates") {
+  manifests::file_map f;
+  f["a.yaml"] = deployment("auto", automated, "repo/app:1");
+  f["b.yaml"] = deployment(
+    "locked", automated + "    fluxcd.io/locked: \"true\"\n", "repo/app:1");
+  f["c.yaml"] = deployment(
+    "ignored", automated + "    fluxcd.io/ignore: \"true\"\n", "repo/app:1");
+  f["d.yaml"] = deployment("manual", "    x: y\n", "repo/app:1");
+  f["e.yaml"] = deployment("off", "    fluxcd.io/automated: \"false\"\n",
+                           "repo/app:1");
+  f["f.yaml"] = deployment(
+    "filtered", automated + "    fluxcd.io/tag.app: semver:~1\n",
+    "repo/app:1");
+  auto cs = automated_containers(git(f));
+  REQUIRE(cs.size() == 2);
+  CHECK(cs[0].workload == "default:deployment/auto");
+  CHECK(cs[0].pattern == "glob:*");
+  CHECK(cs[1].workload == "default:deployment/filtered");
+  CHECK(cs[1].pattern == "semver:~1");
+  CHECK(automated_repositories(cs) ==
+        std::set<std::string>{"index.docker.io/repo/app"});
+
+  image_index images;
+  images["index.docker.io/repo/app"] = {
+    {"1", "1.1", "2.0"}, {{"1", at(0)}, {"1.1", at(1)}, {"2.0", at(2)}}};
+  auto check = calculate_changes(cs, images);
+  REQUIRE(check.changes.changes.size() == 2);
+  CHECK(check.changes.changes[0].image == "repo/app:2.0");
+  CHECK(check.changes.changes[0].current == "repo/app:1");
+  CHECK(check.changes.changes[1].image == "repo/app:1.1");
+}
+
+TEST_CASE("calculateChanges rules (§9.2, §14.5)") {
+  auto one = [](std::string pattern, std::string current) {
+    return std::vector<automated_container>{
+      {"default:deployment/w", "app", image::parse_ref(current), pattern}};
+  };
+  image_index images;
+  auto& repo = images["index.docker.io/repo/app"];
+  repo.tags = {"1", "2", "3"};
+  repo.created = {{"1", at(0)}, {"2", at(2)}, {"3", at(1)}};
+
+  // Newest by time, not by name.
+  auto c = calculate_changes(one("glob:*", "repo/app:1"), images);
+  REQUIRE(c.changes.changes.size() == 1);
+  CHECK(c.changes.changes[0].image == "repo/app:2");
+  // Already there: nothing.
+  CHECK(calculate_changes(one("glob:*", "repo/app:2"), images)
+          .changes.changes.empty());
+  // Semver: highest version although oldest.
+  c = calculate_changes(one("semver:*", "repo/app:1"), images);
+  REQUIRE(c.changes.changes.size() == 1);
+  CHECK(c.changes.changes[0].image == "repo/app:3");
+  // A repository nobody has scanned: nothing, no noise.
+  auto none = calculate_changes(one("glob:*", "other/x:1"), images);
+  CHECK(none.changes.changes.empty());
+  CHECK(none.warnings.empty());
+
+  // A filtered tag without metadata stops time orderings only.
+  auto partial = images;
+  partial["index.docker.io/repo/app"].created.erase("3");
+  auto w = calculate_changes(one("glob:*", "repo/app:1"), partial);
+  CHECK(w.changes.changes.empty());
+  REQUIRE(w.warnings.size() == 1);
+  CHECK(w.warnings[0].find("missing metadata for image tag \"3\"") !=
+        std::string::npos);
+  CHECK(calculate_changes(one("semver:*", "repo/app:1"), partial)
+          .changes.changes.size() == 1);
+  // Excluded tags may lack metadata harmlessly.
+  CHECK(calculate_changes(one("glob:1*", "repo/app:2"), partial)
+          .changes.changes.size() == 1);
+
+  // Zero timestamps skip time orderings, not semver.
+  auto zero = images;
+  zero["index.docker.io/repo/app"].created["1"] = {};
+  auto z = calculate_changes(one("glob:*", "repo/app:1"), zero);
+  CHECK(z.changes.changes.empty());
+  CHECK(z.warnings.at(0).find("zero created timestamp") != std::string::npos);
+  CHECK(calculate_changes(one("semver:*", "repo/app:1"), zero)
+          .changes.changes.size() == 1);
+
+  // A current tag outside the filter moves to the newest matching one.
+  c = calculate_changes(one("glob:3", "repo/app:1"), images);
+  REQUIRE(c.changes.changes.size() == 1);
+  CHECK(c.changes.changes[0].image == "repo/app:3");
+}
