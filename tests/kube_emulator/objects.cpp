@@ -9,6 +9,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "adapters/tls/cert_authority.hpp"
+
 namespace kube_emulator {
 
 json::object api_error::status() const {
@@ -365,6 +367,17 @@ void validate(const resource_type& type, const json::object& obj) {
                           std::string(key) + "[" + std::string(kv.key()) + "]",
                           "Invalid value: must be a string");
       }
+  if (type.kind == "Secret")
+    if (auto* data = child(obj, "data"))
+      for (auto& kv : *data) {
+        auto v = std::string(kv.value().as_string());
+        if (v.size() % 4 != 0
+            || v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                                   "opqrstuvwxyz0123456789+/=")
+                 != std::string::npos)
+          throw invalid(kind, name, "data[" + std::string(kv.key()) + "]",
+                        "Invalid value: illegal base64 data");
+      }
   if (type.kind == "Deployment" || type.kind == "StatefulSet"
       || type.kind == "DaemonSet" || type.kind == "ReplicaSet")
     validate_workload(kind, name, obj);
@@ -393,7 +406,54 @@ void set_default(json::object& o, std::string_view key, json::value v) {
 
 } // namespace
 
+void validate_update(const resource_type& type, const json::object& before,
+                     const json::object& after) {
+  auto field = [](const json::object& o, const char* a, const char* b) {
+    auto* x = child(o, a);
+    auto* v = x ? x->if_contains(b) : nullptr;
+    return v ? *v : json::value{};
+  };
+  auto immutable = [&](const char* a, const char* b) {
+    auto old_v = field(before, a, b);
+    auto new_v = field(after, a, b);
+    if (old_v != new_v)
+      throw invalid(type.group.empty() ? type.kind
+                                       : type.kind + "." + type.group,
+                    meta_str(after, "name"), std::string(a) + "." + b,
+                    "Invalid value: " + json::serialize(new_v)
+                      + ": field is immutable");
+  };
+  if (type.group == "apps" || type.kind == "Job")
+    immutable("spec", "selector");
+  if (type.kind == "Job")
+    immutable("spec", "template");
+  if (type.kind == "Service" && !field(before, "spec", "clusterIP").is_null()
+      && !field(after, "spec", "clusterIP").is_null())
+    immutable("spec", "clusterIP");
+}
+
 void apply_defaults(const resource_type& type, json::object& obj) {
+  if (type.kind == "Secret") {
+    set_default(obj, "type", "Opaque");
+    // stringData is write-only: it lands in data, base64-encoded.
+    auto* sd = obj.if_contains("stringData");
+    if (sd && sd->is_object()) {
+      bool all_strings = true;
+      for (auto& kv : sd->as_object())
+        all_strings = all_strings && kv.value().is_string();
+      if (all_strings) {
+        json::object encoded = sd->as_object();
+        for (auto& kv : encoded)
+          kv.value() = fluxd::tls::base64_encode(
+            std::string(kv.value().as_string()));
+        obj.erase("stringData");
+        auto& data = child_or_create(obj, "data");
+        for (auto& kv : encoded)
+          data[kv.key()] = kv.value();
+      }
+    }
+    return;
+  }
   if (type.kind == "Namespace") {
     auto& spec = child_or_create(obj, "spec");
     set_default(spec, "finalizers", json::array{"kubernetes"});

@@ -48,6 +48,11 @@ bool spec_changed(const json::object& before, const json::object& after);
 /// Validates a new or updated object for its kind; throws api_error 422.
 void validate(const resource_type& type, const json::object& obj);
 
+/// Rejects changes to immutable fields (workload selectors, Job templates,
+/// Service clusterIP); throws api_error 422.
+void validate_update(const resource_type& type, const json::object& before,
+                     const json::object& after);
+
 /// Fills server-side defaults (Deployment replicas, Service clusterIP, …).
 void apply_defaults(const resource_type& type, json::object& obj);
 

@@ -169,6 +169,7 @@ object_ptr store::finish_write(const resource_type& type, object_ptr old,
   meta()["resourceVersion"] = old_md.at("resourceVersion");
   apply_defaults(type, next);
   validate(type, next);
+  validate_update(type, *old, next);
   bool spec_change = spec_changed(*old, next);
   if (type.has_generation && spec_change) {
     auto* g = old_md.if_contains("generation");

@@ -546,3 +546,32 @@ TEST_CASE("odd bodies on every verb leave the server standing") {
   CHECK(c.get("/version").status == 200);
   CHECK(emu.process().running());
 }
+
+TEST_CASE("Secrets encode stringData; immutable fields stay put") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  auto r = c.post("/api/v1/namespaces/default/secrets",
+                  R"({"metadata":{"name":"s"},"stringData":{"k":"hello"}})");
+  REQUIRE(r.status == 201);
+  CHECK(r.json().at("data").at("k") == "aGVsbG8=");
+  CHECK(r.json().at("type") == "Opaque");
+  CHECK(!r.json().as_object().contains("stringData"));
+  r = c.post("/api/v1/namespaces/default/secrets",
+             R"({"metadata":{"name":"t"},"data":{"k":"not base64!"}})");
+  CHECK(r.status == 422);
+
+  const std::string deploys = "/apis/apps/v1/namespaces/default/deployments";
+  REQUIRE(c.post(deploys, R"({"metadata":{"name":"d"},"spec":{
+    "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":
+    {"a":"b","c":"d"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}}})")
+            .status
+          == 201);
+  r = c.patch(deploys + "/d",
+              R"({"spec":{"selector":{"matchLabels":{"c":"d"}}}})",
+              "application/merge-patch+json");
+  CHECK(r.status == 422);
+  CHECK(std::string(r.json().at("message").as_string())
+          .find("field is immutable")
+        != std::string::npos);
+}
