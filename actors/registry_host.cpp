@@ -174,6 +174,9 @@ registry_host(registry_host_impl::stateful_pointer<registry_host_state> self,
   st.status.rate = cfg.rps;
   st.log = log::logger{"registry_host", {{"host", cfg.client.host}}};
   install_handlers(self, st.log);
+  // The fetchers share one ping and one token cache.
+  if (!cfg.client.shared)
+    cfg.client.shared = registry::make_session();
   for (size_t i = 0; i < std::max<size_t>(1, cfg.concurrency); ++i)
     st.idle.push_back(self->spawn<caf::linked + caf::detached>(
       registry_fetcher, cfg.client));

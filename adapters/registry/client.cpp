@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <mutex>
 #include <set>
 
 #include <boost/json.hpp>
@@ -132,19 +133,65 @@ std::string next_link(const std::string& header) {
 
 } // namespace
 
+// -- session ------------------------------------------------------------------
+
+class session {
+public:
+  struct ping_result {
+    bool pinged = false;
+    std::string origin; ///< scheme://api
+    challenge auth;     ///< scheme empty = anonymous
+  };
+
+  ping_result get() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return ping_;
+  }
+  void set(ping_result p) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ping_ = std::move(p);
+  }
+  void set_auth(const challenge& c) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    ping_.auth = c;
+  }
+  std::optional<std::string> token(const std::string& key,
+                                   token_cache::clock::time_point now) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return tokens_.get(key, now);
+  }
+  void put_token(const std::string& key, std::string token,
+                 std::chrono::seconds expires_in,
+                 token_cache::clock::time_point now) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tokens_.put(key, std::move(token), expires_in, now);
+  }
+  void erase_token(const std::string& key) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    tokens_.erase(key);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  ping_result ping_;
+  token_cache tokens_;
+};
+
+std::shared_ptr<session> make_session() {
+  return std::make_shared<session>();
+}
+
 // -- impl ---------------------------------------------------------------------
 
 struct client::impl {
   explicit impl(client_options o) : opts(std::move(o)) {
     api = api_host(opts.host);
+    shared = opts.shared ? opts.shared : make_session();
   }
 
   client_options opts;
-  std::string api;    ///< host:port the API is served from
-  std::string origin; ///< scheme://api, known after ping
-  bool pinged = false;
-  challenge auth;     ///< from the ping; scheme empty = anonymous
-  token_cache tokens;
+  std::string api; ///< host:port the API is served from
+  std::shared_ptr<session> shared;
   rate_limit_info limits;
   std::map<std::string, std::unique_ptr<httplib::Client>> conns;
 
@@ -243,9 +290,13 @@ struct client::impl {
     return r;
   }
 
-  void ensure_pinged(const std::string& repository) {
-    if (!pinged)
+  session::ping_result ensure_pinged(const std::string& repository) {
+    auto p = shared->get();
+    if (!p.pinged) {
       ping(repository);
+      p = shared->get();
+    }
+    return p;
   }
 
   /// `repository` only names the caller in errors.
@@ -268,15 +319,15 @@ struct client::impl {
           continue;
         throw;
       }
+      session::ping_result p;
       if (r.status == 401) {
-        auth = parse_challenge(r.header("WWW-Authenticate"));
-      } else if (r.status >= 200 && r.status < 300) {
-        auth = challenge{};
-      } else {
+        p.auth = parse_challenge(r.header("WWW-Authenticate"));
+      } else if (r.status < 200 || r.status >= 300) {
         throw status_error(r, repository, "GET", "/v2/");
       }
-      origin = org;
-      pinged = true;
+      p.origin = org;
+      p.pinged = true;
+      shared->set(std::move(p));
       return;
     }
   }
@@ -322,7 +373,7 @@ struct client::impl {
     auto service = ch.param("service");
     auto key = token_cache::key(realm, service, scope);
     auto now = token_cache::clock::now();
-    if (auto t = tokens.get(key, now))
+    if (auto t = shared->token(key, now))
       return *t;
     std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
     url += "service=" + url_encode(service);
@@ -341,7 +392,7 @@ struct client::impl {
                          "token endpoint " + split(realm).origin);
     auto tr = parse_token_response(r.body, where(repository) + ": token from "
                                              + split(realm).origin);
-    tokens.put(key, tr.token, tr.expires_in, now);
+    shared->put_token(key, tr.token, tr.expires_in, now);
     return tr.token;
   }
 
@@ -351,10 +402,11 @@ struct client::impl {
   response call(request_kind kind, const std::string& method,
                 const std::string& repository, const std::string& target,
                 httplib::Headers headers, size_t max_bytes) {
-    ensure_pinged(repository);
+    auto pinged = ensure_pinged(repository);
+    const auto& origin = pinged.origin;
     std::string scope =
       repository.empty() ? "" : "repository:" + repository + ":pull";
-    challenge ch = auth;
+    challenge ch = pinged.auth;
     bool retried = false;
     std::string url = origin + target;
     for (int hops = 0;; ++hops) {
@@ -375,15 +427,15 @@ struct client::impl {
           // scope the registry named.
           if (auto s = fresh.param("scope"); !s.empty())
             scope = s;
-          tokens.erase(token_cache::key(fresh.param("realm"),
-                                        fresh.param("service"), scope));
+          shared->erase_token(token_cache::key(fresh.param("realm"),
+                                               fresh.param("service"), scope));
           ch = fresh;
-          auth = fresh;
+          shared->set_auth(fresh);
           continue;
         }
         if (fresh.scheme == "basic" && ch.scheme != "basic" && creds()) {
           ch = fresh;
-          auth = fresh;
+          shared->set_auth(fresh);
           continue;
         }
       }
@@ -446,7 +498,7 @@ struct client::impl {
         break;
       if (next.rfind("http", 0) == 0) {
         auto s = split(next);
-        if (s.origin != origin)
+        if (s.origin != shared->get().origin)
           throw registry_error(error_kind::bad_response,
                                origin_text + ": next page on another host");
         next = s.target;

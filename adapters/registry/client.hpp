@@ -31,6 +31,12 @@ struct request_event {
   rate_limit_info limits;
 };
 
+/// What clients of one host can share: the ping's scheme and challenge and
+/// the bearer tokens, so N concurrent fetchers make one ping and ask the
+/// token server once per scope. Thread-safe.
+class session;
+std::shared_ptr<session> make_session();
+
 /// How to reach the host. `insecure` follows --registry-insecure-host:
 /// TLS without verification, and plain HTTP when TLS fails to connect.
 /// `plain_http` skips TLS altogether (loopback registries in tests).
@@ -49,6 +55,8 @@ struct client_options {
   size_t max_tags = 100000;
   int tag_page_size = 1000; ///< `n=`; 0 sends none
   std::function<void(const request_event&)> observer;
+  /// Shared with other clients of the same host; null: a private one.
+  std::shared_ptr<session> shared;
 };
 
 struct manifest_ref {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "adapters/registry/client.hpp"
@@ -150,6 +151,23 @@ TEST_CASE("token auth: anonymous and authenticated pulls, tokens cached per "
     CHECK(c.head_manifest("demo/app", "v1.0.0").digest.size() == 71);
     CHECK(tokens.requests() - before == 1);
     c.list_tags("demo/app");
+    CHECK(tokens.requests() - before == 1);
+  }
+  SECTION("clients sharing a session ping once and share tokens") {
+    std::atomic<int> pings{0};
+    auto opts = loopback(reg.host());
+    opts.shared = make_session();
+    opts.observer = [&](const request_event& e) {
+      if (e.kind == request_kind::ping)
+        ++pings;
+    };
+    client one{opts};
+    client two{opts};
+    int before = tokens.requests();
+    CHECK(one.list_tags("demo/app").size() == 3);
+    CHECK(two.list_tags("demo/app").size() == 3);
+    CHECK(two.head_manifest("demo/app", "v1.0.0").digest.size() == 71);
+    CHECK(pings == 1);
     CHECK(tokens.requests() - before == 1);
   }
   SECTION("a token server that refuses the credentials") {
