@@ -364,9 +364,20 @@ json::object apply(const json::object* live, const json::object& applied,
     remove_at(result, p, 0);
 
   merge(result, applied_v, {});
+  // A no-op apply leaves the object (timestamps included) as it was, so it
+  // gets no new resourceVersion and makes no watch event.
+  auto without_fields = [](json::value v) {
+    if (auto* md = v.is_object() ? child(v.as_object(), "metadata") : nullptr)
+      md->erase("managedFields");
+    return v;
+  };
+  bool unchanged = live && me.fields == mine
+                   && me.api_version == who.api_version && !me.time.empty()
+                   && without_fields(result) == without_fields(*live);
   me.fields = std::move(mine);
   me.api_version = who.api_version;
-  me.time = now_rfc3339();
+  if (!unchanged)
+    me.time = now_rfc3339();
   auto& out = result.as_object();
   write_entries(out, entries);
   return std::move(out);

@@ -426,6 +426,14 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
   auto r = apply("gitops", R"({"app":"web","tier":"x"})", two);
   REQUIRE(r.status == 201);
   CHECK(r.json().at("metadata").at("managedFields").as_array().size() == 1);
+  // The same apply again is a no-op: no new resourceVersion.
+  // (After the simulated rollout, which writes status; and a second later,
+  // so a new timestamp would show.)
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto rv = meta(c.get(deploys + "/web"), "resourceVersion");
+  r = apply("gitops", R"({"app":"web","tier":"x"})", two);
+  REQUIRE(r.status == 200);
+  CHECK(meta(r, "resourceVersion") == rv);
 
   // Another writer adds a label with an Update; it is theirs.
   r = c.patch(deploys + "/web?fieldManager=ops",
