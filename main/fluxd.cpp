@@ -10,12 +10,15 @@
 #include "caf/all.hpp"
 
 #include "actors/supervisor.hpp"
+#include "adapters/api/routes.hpp"
 #include "adapters/config/daemon_config.hpp"
 #include "adapters/health/readiness.hpp"
 #include "adapters/http/listen_address.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/log/log.hpp"
 #include "adapters/metrics/fluxd_metrics.hpp"
+#include "adapters/ui/routes.hpp"
+#include "adapters/ui/sources.hpp"
 #include "fluxd/version.hpp"
 #include "messages/core.hpp"
 
@@ -61,6 +64,35 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   http_opts.listen_metrics = cfg.listen_metrics;
   http_opts.readiness = &readiness;
   fluxd::http::server http{http_opts};
+
+  // The status page. Until the sync, automation and registry actors feed it
+  // (through the Flux API's daemon_api), it shows the daemon's readiness and
+  // says which sections are not reported yet.
+  std::string api_token;
+  if (!cfg.api_token_file.empty()) {
+    try {
+      api_token = fluxd::api::read_secret_file(cfg.api_token_file,
+                                               "api-token-file");
+    } catch (const std::exception& e) {
+      logger.error("cannot read the API token", {{"err", e.what()}});
+      return 1;
+    }
+  }
+  auto started = std::chrono::system_clock::now();
+  fluxd::ui::routes_options ui_opts;
+  ui_opts.api_token = api_token;
+  ui_opts.provider = fluxd::ui::cached(
+    [&readiness, started] {
+      fluxd::ui::status_snapshot snap;
+      snap.generated = std::chrono::system_clock::now();
+      fluxd::ui::fill_daemon(snap, readiness, fluxd::version, started);
+      snap.unavailable = {"repositories", "workloads", "images", "events",
+                          "registry_hosts"};
+      return snap;
+    },
+    std::chrono::seconds(2));
+  fluxd::ui::add_routes(http, std::move(ui_opts));
+
   try {
     http.start();
   } catch (const std::exception& e) {
