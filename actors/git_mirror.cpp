@@ -8,6 +8,7 @@
 #include "caf/result.hpp"
 
 #include "actors/git_support.hpp"
+#include "actors/handlers.hpp"
 
 namespace fluxd {
 
@@ -27,15 +28,14 @@ void set_status(self_ptr self, const std::string& status,
                 const std::string& error) {
   auto& st = self->state.status;
   if (st.status != status || st.error != error) {
-    if (error.empty())
-      self->state.log.info(
-          "repository status",
-          {{"url", sanitized_url(self->state.config)}, {"status", status}});
+    // The logger's context already names the URL. "cloned" on its way to
+    // "ready" is progress, not a problem.
+    if (error.empty() || status == "cloned")
+      self->state.log.info("repository status",
+                           {{"status", status}, {"err", error}});
     else
       self->state.log.warn("repository status",
-                           {{"url", sanitized_url(self->state.config)},
-                            {"status", status},
-                            {"err", error}});
+                           {{"status", status}, {"err", error}});
   }
   st.status = status;
   st.error = error;
@@ -137,7 +137,59 @@ std::string head_or(self_ptr self, const std::string& rev) {
   return self->state.repo->branch_head(self->state.config.branch);
 }
 
+void import_gpg_keys(self_ptr self) {
+  auto& cfg = self->state.config;
+  if (cfg.gpg_key_import.empty())
+    return;
+  std::vector<std::string> errors;
+  try {
+    auto keys = git::openpgp{cfg.gnupg_home}.import_keys(
+        cfg.gpg_key_import, cfg.verify != git::verify_mode::none, &errors);
+    for (auto& k : keys)
+      self->state.log.info("imported GPG key", {{"fingerprint", k}});
+  } catch (const std::exception& e) {
+    errors.push_back(e.what());
+  }
+  for (auto& e : errors)
+    self->state.log.error("failed to import GPG key", {{"err", e}});
+}
+
 } // namespace
+
+std::string deploy_key_path(const config::daemon_config& flags) {
+  auto mounted =
+      flags.k8s_secret_volume_mount_path + "/" + flags.k8s_secret_data_key;
+  std::error_code ec;
+  if (flags.ssh_keygen_dir.empty() || std::filesystem::exists(mounted, ec))
+    return mounted;
+  return flags.ssh_keygen_dir + "/identity";
+}
+
+git::verify_mode verify_mode_of(const config::daemon_config& flags) {
+  if (flags.git_verify_signatures_mode.empty() && flags.git_verify_signatures)
+    return git::verify_mode::all;
+  return git::parse_verify_mode(flags.git_verify_signatures_mode);
+}
+
+git_mirror_config mirror_config(const config::daemon_config& flags) {
+  git_mirror_config c;
+  c.remote.url = flags.git_url;
+  c.remote.ssh_key_path = deploy_key_path(flags);
+  c.remote.known_hosts_path = flags.git_known_hosts;
+  c.remote.credentials_file = flags.git_credentials_file;
+  c.remote.timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(flags.git_timeout);
+  c.branch = flags.git_branch;
+  c.paths = flags.git_path;
+  c.mirror_dir = flags.state_dir + "/git/mirror";
+  c.poll_interval = flags.git_poll_interval;
+  c.readonly = flags.git_readonly;
+  c.sync_tag = flags.git_label.empty() ? flags.git_sync_tag : flags.git_label;
+  c.notes_ref = flags.git_label.empty() ? flags.git_notes_ref : flags.git_label;
+  c.verify = verify_mode_of(flags);
+  c.gpg_key_import = flags.git_gpg_key_import;
+  return c;
+}
 
 git_mirror_impl::behavior_type
 git_mirror(git_mirror_impl::stateful_pointer<git_mirror_state> self,
@@ -145,6 +197,8 @@ git_mirror(git_mirror_impl::stateful_pointer<git_mirror_state> self,
   self->state.config = std::move(config);
   self->state.log =
       log::logger{"git", {{"url", sanitized_url(self->state.config)}}};
+  install_handlers(self, self->state.log);
+  import_gpg_keys(self);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& ls = self->state.listeners;
     ls.erase(std::remove_if(ls.begin(), ls.end(),

@@ -9,6 +9,7 @@
 #include "caf/typed_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "adapters/config/daemon_config.hpp"
 #include "adapters/git/repository.hpp"
 #include "adapters/git/verification.hpp"
 #include "adapters/log/log.hpp"
@@ -29,7 +30,23 @@ struct git_mirror_config {
   std::string notes_ref = "flux";
   git::verify_mode verify = git::verify_mode::none;
   std::string gnupg_home;
+  /// --git-gpg-key-import: imported once at start (trusted when verifying).
+  std::vector<std::string> gpg_key_import;
 };
+
+/// The mirror's settings from fluxd's flags: --git-label overrides the sync
+/// tag and notes ref; the deploy key is <--k8s-secret-volume-mount-path>/
+/// <--k8s-secret-data-key>, else <--ssh-keygen-dir>/identity; the mirror
+/// lives in <--state-dir>/git/mirror. Throws git_failure(config) for an
+/// unknown --git-verify-signatures-mode.
+git_mirror_config mirror_config(const config::daemon_config& flags);
+
+/// The deploy key path the flags name (shared with the writer).
+std::string deploy_key_path(const config::daemon_config& flags);
+
+/// --git-verify-signatures-mode, or `all` for the deprecated
+/// --git-verify-signatures.
+git::verify_mode verify_mode_of(const config::daemon_config& flags);
 
 /// Private messages: poll ticks carry a generation so that a fetch on
 /// demand restarts the poll period.

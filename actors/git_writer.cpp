@@ -4,7 +4,9 @@
 
 #include "caf/result.hpp"
 
+#include "actors/git_mirror.hpp"
 #include "actors/git_support.hpp"
+#include "actors/handlers.hpp"
 
 namespace fluxd {
 
@@ -113,10 +115,30 @@ void process(self_ptr self) {
 
 } // namespace
 
+git_writer_config writer_config(const config::daemon_config& flags) {
+  auto mirror = mirror_config(flags);
+  git_writer_config c;
+  c.remote = mirror.remote;
+  c.branch = flags.git_branch;
+  c.work_dir = flags.state_dir + "/git/writer";
+  c.identity.user = flags.git_user;
+  c.identity.email = flags.git_email;
+  c.identity.set_author = flags.git_set_author;
+  c.identity.ci_skip = flags.git_ci_skip;
+  c.identity.ci_skip_message = flags.git_ci_skip_message;
+  c.identity.signing_key = flags.git_signing_key;
+  c.notes_ref = mirror.notes_ref;
+  c.sync_tag = mirror.sync_tag;
+  c.readonly = flags.git_readonly;
+  c.verify = mirror.verify;
+  return c;
+}
+
 git_writer_impl::behavior_type
 git_writer(git_writer_impl::stateful_pointer<git_writer_state> self,
            git_writer_config config) {
   self->state.config = std::move(config);
+  install_handlers(self, self->state.log);
   return {
       [=](git_write_atom,
           git_write_request& req) -> caf::result<git_write_result> {

@@ -10,6 +10,7 @@
 #include "caf/typed_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "adapters/config/daemon_config.hpp"
 #include "adapters/git/repository.hpp"
 #include "adapters/git/verification.hpp"
 #include "adapters/git/writer.hpp"
@@ -29,6 +30,11 @@ struct git_writer_config {
   bool readonly = false;
   git::verify_mode verify = git::verify_mode::none;
 };
+
+/// The writer's settings from fluxd's flags (identity from --git-user,
+/// --git-email, --git-set-author, --git-ci-skip(-message),
+/// --git-signing-key; its clone in <--state-dir>/git/writer).
+git_writer_config writer_config(const config::daemon_config& flags);
 
 /// Private: a retry of the write with this ID after back-off.
 using git_writer_impl =

@@ -9,6 +9,7 @@
 
 #include "caf/all.hpp"
 
+#include "actors/git_children.hpp"
 #include "actors/supervisor.hpp"
 #include "adapters/api/routes.hpp"
 #include "adapters/config/daemon_config.hpp"
@@ -21,20 +22,23 @@
 #include "adapters/ui/sources.hpp"
 #include "fluxd/version.hpp"
 #include "messages/core.hpp"
+#include "messages/git.hpp"
 
 namespace {
 
 using fluxd::config::daemon_config;
 
 /// One supervisor per area; later areas add their children here.
-fluxd::supervisor_config root_supervision(const daemon_config&) {
-  auto area = [](std::string name) {
+fluxd::supervisor_config root_supervision(const daemon_config& flags) {
+  auto area = [](std::string name,
+                 std::vector<fluxd::child_spec> children = {}) {
     fluxd::child_spec spec;
     spec.name = name;
     spec.mode = fluxd::restart_mode::permanent;
-    spec.start = [name](caf::local_actor* parent) {
+    spec.start = [name, children](caf::local_actor* parent) {
       fluxd::supervisor_config cfg;
       cfg.name = name;
+      cfg.children = children;
       return parent->spawn(fluxd::supervisor, cfg);
     };
     return spec;
@@ -42,7 +46,8 @@ fluxd::supervisor_config root_supervision(const daemon_config&) {
   fluxd::supervisor_config root;
   root.name = "root";
   // Started in this order, stopped in reverse.
-  root.children = {area("cluster"), area("registries"), area("repositories"),
+  root.children = {area("cluster"), area("registries"),
+                   area("repositories", fluxd::git_children(flags)),
                    area("automation"), area("api")};
   return root;
 }
@@ -111,6 +116,8 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
 
   caf::actor_system_config sys_cfg;
   sys_cfg.add_error_category(caf::atom("fluxd"), fluxd::render_errc);
+  sys_cfg.add_message_types<caf::id_block::fluxd_git>();
+  sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
   caf::actor_system sys{sys_cfg};
   auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg));
 
