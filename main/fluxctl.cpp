@@ -1,23 +1,18 @@
-// fluxctl: drives fluxd over its HTTP API (commands arrive with the API).
+// fluxctl: drives fluxd (or Flux v1's daemon) over its HTTP API. All the
+// logic lives in adapters/fluxctl; this only wires the process in.
 
+#include <cstdlib>
 #include <iostream>
-#include <string>
 
+#include "adapters/fluxctl/cli.hpp"
 #include "fluxd/version.hpp"
 
 int main(int argc, char** argv) {
-  std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd == "version" || cmd == "--version") {
-    std::cout << fluxd::version << "\n";
-    return 0;
-  }
-  if (cmd.empty() || cmd == "help" || cmd == "--help" || cmd == "-h") {
-    std::cout << "fluxctl helps you deploy your code.\n\n"
-                 "Usage:\n  fluxctl [command]\n\nAvailable Commands:\n"
-                 "  version     Output the version of fluxctl\n";
-    return 0;
-  }
-  std::cerr << "Error: unknown command \"" << cmd
-            << "\" for \"fluxctl\"\nRun 'fluxctl --help' for usage.\n";
-  return 1;
+  fluxd::fluxctl::environment env{
+    std::cout, std::cerr, [](const std::string& name) {
+      const char* v = std::getenv(name.c_str());
+      return std::string(v ? v : "");
+    }};
+  env.version = fluxd::version;
+  return fluxd::fluxctl::run({argv + 1, argv + argc}, env);
 }
