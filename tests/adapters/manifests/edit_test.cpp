@@ -170,3 +170,26 @@ TEST_CASE("edits refuse hostile files within the limits") {
                         parse_ref("a:1"), small),
     Catch::Contains("larger than 64 bytes"));
 }
+
+TEST_CASE("flow-style annotations: add to empty, remove first, last, only") {
+  using ch = annotation_change;
+  edit_target t{"Service", "", "s"};
+  auto doc = [](const std::string& ann) {
+    return "kind: Service\nmetadata:\n  name: s\n" + ann + "spec: {}\n";
+  };
+  CHECK(set_annotations(doc("  annotations: {}\n"), t,
+                        {ch{"fluxcd.io/automated", "true"}})
+        == doc("  annotations: {fluxcd.io/automated: 'true'}\n"));
+  CHECK(set_annotations(doc("  annotations: {a: '1', b: \"2\", c: x}\n"), t,
+                        {ch{"a", std::nullopt}})
+        == doc("  annotations: {b: \"2\", c: x}\n"));
+  CHECK(set_annotations(doc("  annotations: {a: '1', b: \"2\", c: x}\n"), t,
+                        {ch{"c", std::nullopt}})
+        == doc("  annotations: {a: '1', b: \"2\"}\n"));
+  CHECK(set_annotations(doc("  annotations: {a: '1'}  # only one\n"), t,
+                        {ch{"a", std::nullopt}})
+        == doc(""));
+  CHECK(set_annotations(doc("  annotations: {a: '1', b: \"2\"}\n"), t,
+                        {ch{"b", "it's"}})
+        == doc("  annotations: {a: '1', b: \"it's\"}\n"));
+}
