@@ -10,6 +10,7 @@
 #include "caf/all.hpp"
 
 #include "actors/git_children.hpp"
+#include "actors/status_collector.hpp"
 #include "actors/supervisor.hpp"
 #include "adapters/api/routes.hpp"
 #include "adapters/config/daemon_config.hpp"
@@ -20,6 +21,7 @@
 #include "adapters/metrics/fluxd_metrics.hpp"
 #include "adapters/ui/routes.hpp"
 #include "adapters/ui/sources.hpp"
+#include "adapters/ui/store.hpp"
 #include "fluxd/version.hpp"
 #include "messages/core.hpp"
 #include "messages/git.hpp"
@@ -70,9 +72,10 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   http_opts.readiness = &readiness;
   fluxd::http::server http{http_opts};
 
-  // The status page. Until the sync, automation and registry actors feed it
-  // (through the Flux API's daemon_api), it shows the daemon's readiness and
-  // says which sections are not reported yet.
+  // The status page: the daemon's readiness, and the repository and events
+  // the status collector writes into `ui_store`. Workloads, images and
+  // registry hosts come once the actors behind the Flux API's daemon_api
+  // exist; until then the page says they are not reported.
   std::string api_token;
   if (!cfg.api_token_file.empty()) {
     try {
@@ -84,15 +87,15 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
     }
   }
   auto started = std::chrono::system_clock::now();
+  auto ui_store = std::make_shared<fluxd::ui::status_store>();
   fluxd::ui::routes_options ui_opts;
   ui_opts.api_token = api_token;
   ui_opts.provider = fluxd::ui::cached(
-    [&readiness, started] {
-      fluxd::ui::status_snapshot snap;
+    [&readiness, started, ui_store] {
+      auto snap = ui_store->snapshot();
       snap.generated = std::chrono::system_clock::now();
       fluxd::ui::fill_daemon(snap, readiness, fluxd::version, started);
-      snap.unavailable = {"repositories", "workloads", "images", "events",
-                          "registry_hosts"};
+      snap.unavailable = {"workloads", "images", "registry_hosts"};
       return snap;
     },
     std::chrono::seconds(2));
@@ -120,6 +123,17 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
   caf::actor_system sys{sys_cfg};
   auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg));
+  caf::actor collector;
+  if (!cfg.git_url.empty()) {
+    fluxd::status_collector_config collect;
+    collect.root = root;
+    collect.repository.url = fluxd::ui::strip_credentials(cfg.git_url);
+    collect.repository.branch = cfg.git_branch;
+    collect.repository.paths = cfg.git_path;
+    collect.store = ui_store;
+    collector = caf::actor_cast<caf::actor>(
+      sys.spawn(fluxd::status_collector, collect));
+  }
 
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {
@@ -130,6 +144,8 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
                                                              : "SIGTERM"}});
     // Stop accepting first, then the actors, last started first.
     http.stop();
+    if (collector)
+      caf::anon_send_exit(collector, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   });
 
@@ -144,6 +160,7 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   root = nullptr;
+  collector = nullptr;
   if (requested && (!reason || reason == caf::exit_reason::user_shutdown)) {
     logger.info("stopped");
     return 0;

@@ -269,6 +269,10 @@
       note.hidden = !missing;
       note.textContent = missing
         ? 'Not reported by this fluxd yet.' : '';
+      // The empty table or list after the note says nothing more.
+      const content = note.nextElementSibling;
+      if (content)
+        content.hidden = missing;
     }
   }
 
@@ -277,10 +281,12 @@
     const waiting = Object.entries(d.not_ready)
       .map(([component, reason]) => component + (reason ? ' (' + reason +
         ')' : ''));
-    $('readiness').replaceChildren(d.ready ? badge('good', 'ready')
-      : badge('warn', 'starting', waiting.join(', ')),
-    waiting.length ? el('span', {class: 'muted'}, ' waiting for ' +
-      waiting.join(', ')) : null);
+    const parts = [d.ready ? badge('good', 'ready')
+      : badge('warn', 'starting', waiting.join(', '))];
+    if (waiting.length)
+      parts.push(el('span', {class: 'muted'}, ' waiting for ' +
+        waiting.join(', ')));
+    $('readiness').replaceChildren(...parts);
   }
 
   function render(s) {

@@ -178,3 +178,30 @@ TEST_CASE("a screenshot of the page is saved as a test artifact") {
   CHECK(bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
   WARN("screenshot: " << png.string());
 }
+
+TEST_CASE("sections the daemon does not report say so instead of empty") {
+  REQUIRE_CHROMIUM();
+  test::page_server s{"", [] {
+                        ui::status_snapshot snap;
+                        snap.daemon.version = "0.1.0";
+                        snap.daemon.ready = true;
+                        snap.unavailable = {"workloads", "registry_hosts"};
+                        return snap;
+                      }};
+  auto dom = dump_dom(s.url("/"));
+  INFO(dom);
+  REQUIRE(dom.find("data-loaded=\"true\"") != std::string::npos);
+  auto note = [&](const std::string& section) {
+    auto at = dom.find("data-section=\"" + section + "\"");
+    REQUIRE(at != std::string::npos);
+    auto start = dom.rfind('<', at);
+    return dom.substr(start, dom.find("</p>", at) - start);
+  };
+  CHECK(note("workloads").find("hidden") == std::string::npos);
+  CHECK(note("workloads").find("Not reported") != std::string::npos);
+  CHECK(note("registry_hosts").find("Not reported") != std::string::npos);
+  CHECK(note("images").find("hidden") != std::string::npos);
+  CHECK(dom.find("No images.") != std::string::npos);
+  CHECK(dom.find(">ready<") != std::string::npos);
+  CHECK(dom.find("null") == std::string::npos);
+}
