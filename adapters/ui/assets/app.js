@@ -348,8 +348,26 @@
       timer = setTimeout(poll, POLL_MS);
   }
 
+  /// The filter lives in the URL's fragment (#filter=prod), so a filtered
+  /// view can be bookmarked or shared; it never reaches the server.
+  function filterFromHash() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    return params.get('filter') || '';
+  }
+
+  function filterToHash() {
+    const value = $('workload-filter').value;
+    const hash = value ? '#' + new URLSearchParams({filter: value}) : '';
+    history.replaceState(null, '', location.pathname + location.search +
+      hash);
+  }
+
   function start() {
-    $('workload-filter').addEventListener('input', applyFilter);
+    $('workload-filter').value = filterFromHash();
+    $('workload-filter').addEventListener('input', () => {
+      applyFilter();
+      filterToHash();
+    });
     $('token-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       const value = $('token-input').value.trim();

@@ -205,3 +205,20 @@ TEST_CASE("sections the daemon does not report say so instead of empty") {
   CHECK(dom.find(">ready<") != std::string::npos);
   CHECK(dom.find("null") == std::string::npos);
 }
+
+TEST_CASE("the workload filter from the URL hides the other workloads") {
+  REQUIRE_CHROMIUM();
+  test::page_server s;
+  auto dom = dump_dom(s.url("/#filter=PROD"));
+  INFO(dom);
+  REQUIRE(dom.find("data-loaded=\"true\"") != std::string::npos);
+  auto row_tag = [&](const std::string& id) {
+    auto row = row_with(dom, "data-workload=\"" + id + "\"");
+    return row.substr(0, row.find('>'));
+  };
+  CHECK(row_tag("prod:deployment/api").find("hidden") == std::string::npos);
+  CHECK(row_tag("default:deployment/web").find("hidden") != std::string::npos);
+  CHECK(row_tag("jobs:statefulset/worker").find("hidden")
+        != std::string::npos);
+  CHECK(dom.find("2 workload(s) hidden by the filter.") != std::string::npos);
+}
