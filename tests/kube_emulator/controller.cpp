@@ -1,6 +1,7 @@
 #include "tests/kube_emulator/controller.hpp"
 
 #include <cstdio>
+#include <optional>
 
 #include "tests/kube_emulator/objects.hpp"
 
@@ -69,11 +70,81 @@ json::object condition(const char* type, bool ok, const char* reason,
           {"message", message}};
 }
 
+std::string hex_hash(const std::string& text, int digits) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016zx", std::hash<std::string>{}(text));
+  return std::string(buf).substr(16 - digits);
+}
+
+json::object owner_ref(const char* api_version, const char* kind,
+                       const json::object& owner) {
+  return {{"apiVersion", api_version},
+          {"kind", kind},
+          {"name", meta_str(owner, "name")},
+          {"uid", meta_str(owner, "uid")},
+          {"controller", true},
+          {"blockOwnerDeletion", true}};
+}
+
+/// A running (or crash-looping) pod of `tmpl` on the one simulated node.
+/// No timestamps in its status, so an unchanged pod is not rewritten.
+json::object make_pod(const std::string& name, const std::string& ns,
+                      const json::object& tmpl, json::object labels,
+                      json::object ref, bool crash) {
+  json::object spec;
+  if (auto* s = child(tmpl, "spec"))
+    spec = *s;
+  spec["nodeName"] = "emulator-node";
+  json::array statuses;
+  if (auto* cs = spec.if_contains("containers"); cs && cs->is_array())
+    for (auto& c : cs->as_array()) {
+      if (!c.is_object())
+        continue;
+      json::object state =
+        crash ? json::object{{"waiting",
+                              {{"reason", "CrashLoopBackOff"},
+                               {"message", "back-off restarting failed "
+                                           "container"}}}}
+              : json::object{{"running", json::object{}}};
+      statuses.push_back(json::object{{"name", str(c.as_object(), "name")},
+                                      {"image", str(c.as_object(), "image")},
+                                      {"imageID", ""},
+                                      {"ready", !crash},
+                                      {"started", !crash},
+                                      {"restartCount", crash ? 5 : 0},
+                                      {"state", std::move(state)}});
+    }
+  auto cond = [](const char* type, bool ok) {
+    return json::object{{"type", type}, {"status", ok ? "True" : "False"}};
+  };
+  auto h = std::hash<std::string>{}(ns + "/" + name);
+  json::object status{
+    {"phase", "Running"},
+    {"conditions",
+     {cond("Initialized", true), cond("Ready", !crash),
+      cond("ContainersReady", !crash), cond("PodScheduled", true)}},
+    {"containerStatuses", std::move(statuses)},
+    {"hostIP", "10.0.0.1"},
+    {"podIP", "10.244." + std::to_string((h >> 8) % 254 + 1) + "."
+                + std::to_string(h % 254 + 1)},
+    {"qosClass", "BestEffort"}};
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", ns},
+            {"labels", std::move(labels)},
+            {"ownerReferences", json::array{std::move(ref)}}}},
+          {"spec", std::move(spec)},
+          {"status", std::move(status)}};
+}
+
 } // namespace
 
 rollout_controller::rollout_controller(store& objects,
-                                       std::chrono::milliseconds delay)
-  : store_(objects), delay_(delay) {}
+                                       std::chrono::milliseconds delay,
+                                       bool pods)
+  : store_(objects), delay_(delay), pods_(pods) {}
 
 rollout_controller::~rollout_controller() { stop(); }
 
@@ -145,10 +216,13 @@ void rollout_controller::run() {
 void rollout_controller::perform(const job& j) {
   bool crash = false;
   std::int64_t deadline_s = 0;
+  std::optional<json::object> owner; // as it is after this step
   store_.update_status(j.resource, j.key, j.uid, [&](json::object& obj) {
     if (generation_of(obj) != j.generation)
       return false; // a newer change has its own jobs
     crash = crashes(obj);
+    if (j.what == step::complete)
+      owner = obj;
     auto* spec = child(obj, "spec");
     auto replicas = int_at(spec, "replicas", 1);
     deadline_s = int_at(spec, "progressDeadlineSeconds", 600);
@@ -225,6 +299,8 @@ void rollout_controller::perform(const job& j) {
     obj["status"] = std::move(st);
     return true;
   });
+  if (pods_ && owner)
+    sync_pods(j.resource, *owner, crash);
   if (j.what == step::complete && crash && j.resource == "deployments.apps") {
     job d = j;
     d.what = step::deadline;
@@ -233,6 +309,83 @@ void rollout_controller::perform(const job& j) {
                      + std::chrono::seconds(deadline_s),
                    d);
   }
+}
+
+void rollout_controller::sync_pods(const std::string& resource,
+                                   const json::object& owner, bool crash) {
+  auto* spec = child(owner, "spec");
+  auto* tmpl = spec ? child(*spec, "template") : nullptr;
+  if (!tmpl)
+    return;
+  auto name = meta_str(owner, "name");
+  auto ns = meta_str(owner, "namespace");
+  auto replicas = int_at(spec, "replicas", 1);
+  json::object labels;
+  if (auto* md = child(*tmpl, "metadata"))
+    if (auto* l = child(*md, "labels"))
+      labels = *l;
+  auto hash = hex_hash(json::serialize(*tmpl), 10);
+  std::vector<json::object> pods;
+  if (resource == "deployments.apps") {
+    // One ReplicaSet per template, as the Deployment controller names it;
+    // the old one goes (with its pods) once the new one is complete.
+    labels["pod-template-hash"] = hash;
+    auto rs_name = name + "-" + hash;
+    json::object rs_tmpl = *tmpl;
+    child_or_create(rs_tmpl, "metadata")["labels"] = labels;
+    json::object selector;
+    if (auto* sel = child(*spec, "selector"))
+      selector = *sel;
+    child_or_create(selector, "matchLabels")["pod-template-hash"] = hash;
+    auto ready = crash ? 0 : replicas;
+    json::object rs{
+      {"apiVersion", "apps/v1"},
+      {"kind", "ReplicaSet"},
+      {"metadata",
+       {{"name", rs_name},
+        {"namespace", ns},
+        {"labels", labels},
+        {"ownerReferences",
+         json::array{owner_ref("apps/v1", "Deployment", owner)}}}},
+      {"spec",
+       {{"replicas", replicas},
+        {"selector", std::move(selector)},
+        {"template", std::move(rs_tmpl)}}},
+      {"status",
+       {{"replicas", replicas},
+        {"fullyLabeledReplicas", replicas},
+        {"readyReplicas", ready},
+        {"availableReplicas", ready},
+        {"observedGeneration", 1}}}};
+    auto sets = store_.sync_children("replicasets.apps", meta_str(owner, "uid"),
+                                     {std::move(rs)});
+    if (sets.empty())
+      return;
+    for (std::int64_t i = 0; i < replicas; ++i)
+      pods.push_back(make_pod(
+        rs_name + "-" + hex_hash(rs_name + std::to_string(i), 5), ns, *tmpl,
+        labels, owner_ref("apps/v1", "ReplicaSet", *sets.front()), crash));
+    store_.sync_children("pods", meta_str(*sets.front(), "uid"),
+                         std::move(pods));
+    return;
+  }
+  if (resource == "statefulsets.apps") {
+    labels["controller-revision-hash"] = name + "-" + hash;
+    for (std::int64_t i = 0; i < replicas; ++i) {
+      auto pod_labels = labels;
+      pod_labels["statefulset.kubernetes.io/pod-name"] =
+        name + "-" + std::to_string(i);
+      pods.push_back(make_pod(name + "-" + std::to_string(i), ns, *tmpl,
+                              std::move(pod_labels),
+                              owner_ref("apps/v1", "StatefulSet", owner),
+                              crash));
+    }
+  } else {
+    labels["controller-revision-hash"] = hash;
+    pods.push_back(make_pod(name + "-" + hex_hash(name, 5), ns, *tmpl, labels,
+                            owner_ref("apps/v1", "DaemonSet", owner), crash));
+  }
+  store_.sync_children("pods", meta_str(owner, "uid"), std::move(pods));
 }
 
 } // namespace kube_emulator

@@ -18,7 +18,10 @@ namespace kube_emulator {
 /// progress deadline eventually passes).
 class rollout_controller {
 public:
-  rollout_controller(store& objects, std::chrono::milliseconds delay);
+  /// With `pods`, completed rollouts also keep a Deployment's ReplicaSet
+  /// and everyone's Pods (one simulated node).
+  rollout_controller(store& objects, std::chrono::milliseconds delay,
+                     bool pods = true);
   ~rollout_controller();
 
   /// Starts the worker and catches up with workloads already stored.
@@ -38,9 +41,13 @@ private:
   void schedule(const resource_type& type, const json::object& obj);
   void run();
   void perform(const job& j);
+  /// ReplicaSet and Pods for a workload as it now is.
+  void sync_pods(const std::string& resource, const json::object& owner,
+                 bool crash);
 
   store& store_;
   std::chrono::milliseconds delay_;
+  bool pods_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::multimap<std::chrono::steady_clock::time_point, job> queue_;

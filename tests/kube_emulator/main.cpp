@@ -3,7 +3,7 @@
 ///   kube-emulator --listen 127.0.0.1:0 --kubeconfig-out FILE
 ///                 [--auth token|cert] [--state DIR] [--rollout-delay 1s]
 ///                 [--watch-cache-size N] [--bookmark-interval 5s]
-///                 [--log-requests]
+///                 [--simulate-pods true|false] [--log-requests]
 ///
 /// Prints "kube-emulator listening on https://HOST:PORT" once it serves.
 #include <csignal>
@@ -36,6 +36,7 @@ struct flags {
   std::chrono::milliseconds bookmark_interval{5000};
   std::size_t watch_cache_size = 10000;
   bool log_requests = false;
+  bool simulate_pods = true;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -43,7 +44,7 @@ struct flags {
             << "usage: kube-emulator --listen HOST:PORT --kubeconfig-out FILE "
                "[--auth token|cert] [--state DIR] [--rollout-delay D] "
                "[--watch-cache-size N] [--bookmark-interval D] "
-               "[--log-requests]\n";
+               "[--simulate-pods true|false] [--log-requests]\n";
   std::exit(2);
 }
 
@@ -94,6 +95,8 @@ flags parse_flags(int argc, char** argv) {
       f.bookmark_interval = parse_duration(arg, value);
     else if (arg == "--watch-cache-size")
       f.watch_cache_size = std::stoul(value);
+    else if (arg == "--simulate-pods")
+      f.simulate_pods = value != "false" && value != "0";
     else if (arg == "--log-requests")
       f.log_requests = true;
     else
@@ -243,7 +246,7 @@ int main(int argc, char** argv) {
     }
     sopts.event_log_size = std::max<std::size_t>(f.watch_cache_size, 1);
     store objects{sopts};
-    rollout_controller controller{objects, f.rollout_delay};
+    rollout_controller controller{objects, f.rollout_delay, f.simulate_pods};
     controller.start();
 
     server_config cfg;

@@ -112,6 +112,16 @@ public:
                      const std::string& uid,
                      const std::function<bool(json::object&)>& change);
 
+  /// Makes the objects of `child_kind` ("replicasets.apps", "pods") that
+  /// name `owner_uid` in their ownerReferences exactly `want` (matched by
+  /// namespace/name): creates what is missing (status included), updates
+  /// what differs, deletes the rest with their own dependents. The
+  /// controllers' way of keeping ReplicaSets and Pods.
+  /// Returns the children as stored, in `want`'s order.
+  std::vector<object_ptr> sync_children(const std::string& child_kind,
+                                        const std::string& owner_uid,
+                                        std::vector<json::object> want);
+
   // -- watch -------------------------------------------------------------------
 
   /// The current objects of a kind (for a watch from resourceVersion 0) and

@@ -96,13 +96,28 @@ json::array cells_of(const resource_type& type, const json::object& obj) {
             int_at(st, "updatedNumberScheduled"),
             int_at(st, "numberAvailable")};
   if (k == "Pod") {
-    std::int64_t n = 0;
+    std::int64_t n = 0, ready = 0, restarts = 0;
     if (auto* cs = spec ? spec->if_contains("containers") : nullptr;
         cs && cs->is_array())
       n = static_cast<std::int64_t>(cs->as_array().size());
-    auto phase = st ? str(*st, "phase") : "";
-    return {ratio(phase == "Running" ? n : 0, n),
-            phase.empty() ? "Pending" : phase, "0"};
+    std::string phase = st ? str(*st, "phase") : "";
+    std::string reason;
+    if (auto* cs = st ? st->if_contains("containerStatuses") : nullptr;
+        cs && cs->is_array())
+      for (auto& c : cs->as_array()) {
+        if (!c.is_object())
+          continue;
+        auto& co = c.as_object();
+        auto* r = co.if_contains("ready");
+        ready += r && r->is_bool() && r->as_bool();
+        restarts += int_at(&co, "restartCount");
+        if (auto* state = child(co, "state"))
+          if (auto* w = child(*state, "waiting"))
+            reason = str(*w, "reason");
+      }
+    return {ratio(ready, n),
+            !reason.empty() ? reason : phase.empty() ? "Pending" : phase,
+            std::to_string(restarts)};
   }
   if (k == "Service") {
     std::string ports;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <set>
+#include <thread>
 
 #include <boost/json.hpp>
 
@@ -229,6 +230,10 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   r = k.kubectl({"get", "deploy", "good"});
   CHECK(r.out.find("READY") != std::string::npos);
   CHECK(r.out.find("3/3") != std::string::npos);
+  // The simulated controller keeps a ReplicaSet and its pods.
+  auto pods = get_json(k, {"pods", "-l", "app=good"});
+  REQUIRE(pods.at("items").as_array().size() == 3);
+  CHECK(pods.at("items").at(0).at("status").at("phase") == "Running");
   CHECK(d.at("status").at("observedGeneration") == 1);
 
   // A new image: the generation moves on and the rollout completes again.
@@ -250,6 +255,21 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   r = k.kubectl({"rollout", "status", "deploy/bad", "--timeout=20s"});
   CHECK(r.status != 0);
   CHECK(r.err.find("exceeded its progress deadline") != std::string::npos);
+  r = k.kubectl({"get", "pods", "-l", "app=bad"});
+  CHECK(r.out.find("CrashLoopBackOff") != std::string::npos);
+
+  // Deleting the Deployment takes its ReplicaSet and pods along.
+  REQUIRE(k.kubectl({"delete", "deploy", "good"}).status == 0);
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    gone = get_json(k, {"pods,rs", "-l", "app=good"})
+             .at("items")
+             .as_array()
+             .empty();
+    if (!gone)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(gone);
 }
 
 TEST_CASE("kubectl rollout status for a StatefulSet and a DaemonSet") {
