@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "adapters/api/routes.hpp"
@@ -13,11 +14,15 @@ namespace fluxd::test {
 /// its histogram family per registry address, so short-lived registries
 /// could be confused with one another.
 struct api_server {
-  explicit api_server(api::route_options opts = {}) {
+  explicit api_server(
+    api::route_options opts = {},
+    std::function<void(http::server&, api::daemon_api&)> extra = {}) {
     http::server::options o;
     o.listen = "127.0.0.1:0";
     srv = std::make_unique<http::server>(o);
     api::install_routes(*srv, daemon, opts);
+    if (extra)
+      extra(*srv, daemon);
     srv->start();
   }
   std::string url() const {
