@@ -37,7 +37,10 @@ std::vector<std::string> chromium_args(const std::string& profile) {
           "--user-data-dir=" + profile,
           // The page's first fetch and render fit easily in this budget.
           "--virtual-time-budget=3000",
-          "--window-size=1280,1700"};
+          "--window-size=1280,1700",
+          // The page's console (CSP violations, uncaught errors) on stderr.
+          "--enable-logging=stderr",
+          "--v=0"};
 }
 
 /// The DOM after app.js ran, as Chromium serialises it.
@@ -52,6 +55,9 @@ std::string dump_dom(const std::string& url) {
   INFO("chromium stderr: " << r.err);
   REQUIRE(r.status == 0);
   REQUIRE(r.out.find("</html>") != std::string::npos);
+  // The page runs under its own CSP without a violation or a script error.
+  CHECK(r.err.find("Content Security Policy") == std::string::npos);
+  CHECK(r.err.find("Uncaught") == std::string::npos);
   return r.out;
 }
 
