@@ -252,14 +252,22 @@ std::string append_entry(std::string_view text, const YAML::Node& map,
   return splice(text, last.next, last.next, line);
 }
 
-/// Indentation step used below `map` (2 when it cannot be told).
-std::size_t indent_step(std::string_view text, const YAML::Node& map) {
+/// Indentation step used below `map`: from one of its block mappings, else
+/// from `map` itself against the column of the key that holds it
+/// (`parent_col`), else 2.
+std::size_t indent_step(std::string_view text, const YAML::Node& map,
+                        std::optional<std::size_t> parent_col = {}) {
   for (auto& e : entries(map))
     if (e.value.IsMap() && !is_flow(text, e.value) && e.value.size() > 0) {
       auto child = col_of(entries(e.value).front().key);
       if (child > col_of(e.key))
         return child - col_of(e.key);
     }
+  if (parent_col && map.size() > 0) {
+    auto col = col_of(entries(map).front().key);
+    if (col > *parent_col)
+      return col - *parent_col;
+  }
   return 2;
 }
 
@@ -275,6 +283,8 @@ std::string set_one_annotation(std::string_view text, const edit_target& t,
                                const limits& lim) {
   auto at = locate(text, t, lim);
   auto md = metadata_of(at);
+  auto md_key = find_entry(at.obj, "metadata");
+  auto step = indent_step(text, md, col_of(md_key->key));
   auto eol = yt::eol_of(text);
   auto ann = find_entry(md, "annotations");
   if (!c.value) {
@@ -295,7 +305,7 @@ std::string set_one_annotation(std::string_view text, const edit_target& t,
     auto col = md.size() ? col_of(entries(md).front().key) : 0;
     return append_entry(text, md,
                         "annotations:" + eol
-                          + std::string(col + indent_step(text, md), ' ')
+                          + std::string(col + step, ' ')
                           + key + ": " + rendered,
                         eol);
   }
@@ -306,7 +316,7 @@ std::string set_one_annotation(std::string_view text, const edit_target& t,
   }
   if (empty_value(text, *ann, is_flow(text, md))) {
     auto l = yt::line_at(text, pos_of(ann->key));
-    auto col = col_of(ann->key) + indent_step(text, md);
+    auto col = col_of(ann->key) + step;
     return splice(text, l.end, l.end,
                   eol + std::string(col, ' ') + key + ": " + rendered);
   }

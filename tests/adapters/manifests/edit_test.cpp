@@ -193,3 +193,12 @@ TEST_CASE("flow-style annotations: add to empty, remove first, last, only") {
                         {ch{"b", "it's"}})
         == doc("  annotations: {a: '1', b: \"it's\"}\n"));
 }
+
+TEST_CASE("a new annotations block follows the file's indentation") {
+  std::string in = "kind: Deployment\nmetadata:\n    name: wide\nspec:\n"
+                   "    replicas: 1\n";
+  CHECK(update_policies(in, {"Deployment", "", "wide"},
+                        {{{"automated", "true"}}, {}})
+        == "kind: Deployment\nmetadata:\n    name: wide\n    annotations:\n"
+           "        fluxcd.io/automated: 'true'\nspec:\n    replicas: 1\n");
+}
