@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <mutex>
 #include <set>
 
 #include <boost/json.hpp>
@@ -10,6 +9,8 @@
 
 #include "adapters/registry/auth.hpp"
 #include "adapters/registry/names.hpp"
+#include "adapters/registry/session.hpp"
+#include "adapters/registry/wire.hpp"
 
 namespace fluxd::registry {
 
@@ -43,37 +44,6 @@ time_point effective_created(const image_info& info, bool use_labels) {
 
 namespace {
 
-/// `scheme://host[:port]` and the rest of a URL.
-struct split_url {
-  std::string origin;
-  std::string target;
-};
-
-split_url split(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos)
-    return {"", url};
-  auto slash = url.find('/', scheme + 3);
-  if (slash == std::string::npos)
-    return {url, "/"};
-  return {url.substr(0, slash), url.substr(slash)};
-}
-
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 struct response {
   int status = 0;
   httplib::Headers headers;
@@ -85,97 +55,9 @@ struct response {
   }
 };
 
-/// `{"errors":[{"code":"…","message":"…"}]}` → "CODE message", else a
-/// short, printable prefix of the body.
-std::string describe_body(const std::string& body) {
-  boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (!ec && v.is_object())
-    if (auto it = v.get_object().find("errors");
-        it != v.get_object().end() && it->value().is_array()
-        && !it->value().get_array().empty()
-        && it->value().get_array()[0].is_object()) {
-      auto& e = it->value().get_array()[0].get_object();
-      std::string out;
-      if (auto c = e.find("code"); c != e.end() && c->value().is_string())
-        out += std::string{c->value().get_string()};
-      if (auto m = e.find("message"); m != e.end() && m->value().is_string())
-        out += (out.empty() ? "" : " ") + std::string{m->value().get_string()};
-      return out;
-    }
-  std::string out;
-  for (char c : body.substr(0, 80))
-    out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
-  return out;
-}
-
-/// Parses `Link: <url>; rel="next"` (several links may be comma-separated).
-std::string next_link(const std::string& header) {
-  size_t pos = 0;
-  while (pos < header.size()) {
-    auto open = header.find('<', pos);
-    if (open == std::string::npos)
-      return {};
-    auto close = header.find('>', open);
-    if (close == std::string::npos)
-      return {};
-    auto end = header.find('<', close);
-    auto params = header.substr(close + 1, end == std::string::npos
-                                             ? std::string::npos
-                                             : end - close - 1);
-    if (params.find("rel=\"next\"") != std::string::npos
-        || params.find("rel=next") != std::string::npos)
-      return header.substr(open + 1, close - open - 1);
-    pos = close + 1;
-  }
-  return {};
-}
-
 } // namespace
 
 // -- session ------------------------------------------------------------------
-
-class session {
-public:
-  struct ping_result {
-    bool pinged = false;
-    std::string origin; ///< scheme://api
-    challenge auth;     ///< scheme empty = anonymous
-  };
-
-  ping_result get() const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return ping_;
-  }
-  void set(ping_result p) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    ping_ = std::move(p);
-  }
-  void set_auth(const challenge& c) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    ping_.auth = c;
-  }
-  std::optional<std::string> token(const std::string& key,
-                                   token_cache::clock::time_point now) const {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return tokens_.get(key, now);
-  }
-  void put_token(const std::string& key, std::string token,
-                 std::chrono::seconds expires_in,
-                 token_cache::clock::time_point now) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    tokens_.put(key, std::move(token), expires_in, now);
-  }
-  void erase_token(const std::string& key) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    tokens_.erase(key);
-  }
-
-private:
-  mutable std::mutex mtx_;
-  ping_result ping_;
-  token_cache tokens_;
-};
 
 std::shared_ptr<session> make_session() {
   return std::make_shared<session>();
@@ -233,7 +115,7 @@ struct client::impl {
   response raw(request_kind kind, const std::string& method,
                const std::string& repository, const std::string& url,
                const httplib::Headers& headers, size_t max_bytes) {
-    auto [org, target] = split(url);
+    auto [org, target] = wire::split(url);
     request_event ev{kind, method, opts.host, repository, target, 0, {}};
     response r;
     bool too_large = false;
@@ -337,7 +219,7 @@ struct client::impl {
                               const std::string& target) {
     auto text = where(repository) + ": " + method + " " + target + ": HTTP "
                 + std::to_string(r.status);
-    auto detail = describe_body(r.body);
+    auto detail = wire::describe_body(r.body);
     if (!detail.empty())
       text += " " + detail;
     error_kind kind = error_kind::bad_response;
@@ -376,22 +258,22 @@ struct client::impl {
     if (auto t = shared->token(key, now))
       return *t;
     std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
-    url += "service=" + url_encode(service);
+    url += "service=" + wire::url_encode(service);
     if (!scope.empty())
-      url += "&scope=" + url_encode(scope);
+      url += "&scope=" + wire::url_encode(scope);
     httplib::Headers h;
     auto c = creds();
     if (c) {
-      url += "&account=" + url_encode(c->username);
+      url += "&account=" + wire::url_encode(c->username);
       h.emplace("Authorization", basic_header(*c));
     }
     auto r = raw(request_kind::token, "GET", repository, url, h,
                  opts.max_token_bytes);
     if (r.status != 200)
       throw status_error(r, repository, "GET",
-                         "token endpoint " + split(realm).origin);
+                         "token endpoint " + wire::split(realm).origin);
     auto tr = parse_token_response(r.body, where(repository) + ": token from "
-                                             + split(realm).origin);
+                                             + wire::split(realm).origin);
     shared->put_token(key, tr.token, tr.expires_in, now);
     return tr.token;
   }
@@ -411,7 +293,7 @@ struct client::impl {
     std::string url = origin + target;
     for (int hops = 0;; ++hops) {
       auto h = headers;
-      bool same_host = split(url).origin == origin;
+      bool same_host = wire::split(url).origin == origin;
       if (same_host && ch.scheme == "bearer")
         h.emplace("Authorization",
                   "Bearer " + fetch_token(ch, scope, repository));
@@ -446,12 +328,12 @@ struct client::impl {
         if (loc.empty())
           throw status_error(r, repository, method, target);
         url = loc.rfind("http", 0) == 0 ? loc
-              : loc.front() == '/'      ? split(url).origin + loc
+              : loc.front() == '/'      ? wire::split(url).origin + loc
                                         : loc;
         continue;
       }
       if (r.status < 200 || r.status >= 300)
-        throw status_error(r, repository, method, split(url).target);
+        throw status_error(r, repository, method, wire::split(url).target);
       return r;
     }
   }
@@ -493,11 +375,11 @@ struct client::impl {
         throw registry_error(error_kind::too_large,
                              where(repository) + ": more than "
                                + std::to_string(opts.max_tags) + " tags");
-      auto next = next_link(r.header("Link"));
+      auto next = wire::next_link(r.header("Link"));
       if (next.empty())
         break;
       if (next.rfind("http", 0) == 0) {
-        auto s = split(next);
+        auto s = wire::split(next);
         if (s.origin != shared->get().origin)
           throw registry_error(error_kind::bad_response,
                                origin_text + ": next page on another host");

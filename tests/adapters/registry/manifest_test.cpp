@@ -3,6 +3,7 @@
 #include "adapters/registry/client.hpp"
 #include "adapters/registry/errors.hpp"
 #include "adapters/registry/manifest.hpp"
+#include "adapters/registry/wire.hpp"
 
 using namespace fluxd::registry;
 
@@ -106,4 +107,24 @@ TEST_CASE("digests", "[registry]") {
   CHECK_FALSE(valid_digest("sha256:abc"));
   CHECK_FALSE(valid_digest("sha256:" + std::string(64, 'A')));
   CHECK_FALSE(valid_digest(std::string(64, 'a')));
+}
+
+TEST_CASE("wire helpers: URLs, Link headers, error bodies", "[registry]") {
+  using namespace fluxd::registry::wire;
+  auto s = split("https://auth.docker.io/token?service=x");
+  CHECK(s.origin == "https://auth.docker.io");
+  CHECK(s.target == "/token?service=x");
+  CHECK(split("http://h:5000").target == "/");
+  CHECK(split("/v2/x").origin.empty());
+  CHECK(url_encode("repository:a/b:pull") == "repository%3Aa%2Fb%3Apull");
+  CHECK(next_link(R"(</v2/a/tags/list?last=b&n=2>; rel="next")")
+        == "/v2/a/tags/list?last=b&n=2");
+  CHECK(next_link(R"(<https://x/prev>; rel="prev", <https://x/next>; rel="next")")
+        == "https://x/next");
+  CHECK(next_link(R"(</v2/a>; rel="prev")").empty());
+  CHECK(next_link("").empty());
+  CHECK(describe_body(
+          R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]})")
+        == "NAME_UNKNOWN repository name not known");
+  CHECK(describe_body(std::string("<html>\x01", 7)) == "<html>?");
 }
