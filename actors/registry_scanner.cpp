@@ -35,6 +35,19 @@ registry_host_actor host_for(self_ptr self, const std::string& host) {
   hc.client.credentials = st.cfg.credentials;
   hc.client.want_platform = st.cfg.want_platform;
   hc.client.observer = st.cfg.observer;
+  if (st.cfg.trace) {
+    auto outer = st.cfg.observer;
+    hc.client.observer = [outer](const registry::request_event& ev) {
+      static const log::logger trace{"registry_trace"};
+      trace.info("registry request",
+                 {{"host", ev.host},
+                  {"method", ev.method},
+                  {"target", ev.target},
+                  {"status", ev.status}});
+      if (outer)
+        outer(ev);
+    };
+  }
   hc.rps = st.cfg.rps;
   hc.burst = st.cfg.burst;
   hc.concurrency = st.cfg.concurrency;
@@ -95,6 +108,7 @@ scanner_config(const config::daemon_config& flags,
   sc.exclude = flags.registry_exclude_image;
   sc.use_labels = flags.registry_use_labels;
   sc.insecure_hosts = flags.registry_insecure_host;
+  sc.trace = flags.registry_trace;
   sc.want_platform = registry::platform::parse(flags.registry_platform);
   auto layers = std::make_shared<registry::layered_credentials>();
   if (pull_secrets)

@@ -37,6 +37,7 @@ struct registry_scanner_config {
   registry::platform want_platform;
   /// Metrics hook; called from fetcher threads, so it must be thread-safe.
   std::function<void(const registry::request_event&)> observer;
+  bool trace = false; ///< --registry-trace: log every registry request
 };
 
 /// The scanner's settings from fluxd's flags. Credentials: `pull_secrets`

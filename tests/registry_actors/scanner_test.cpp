@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,13 @@ TEST_CASE("the scanner resolves image spellings to one repository actor",
   sc.plain_http_hosts = {reg.host()};
   sc.exclude = {"*/demo/excluded"};
   sc.poll_interval = 1h;
+  sc.trace = true;
+  auto lines = std::make_shared<std::vector<std::string>>();
+  auto lines_mtx = std::make_shared<std::mutex>();
+  log::set_sink([lines, lines_mtx](std::string_view line) {
+    std::lock_guard<std::mutex> g{*lines_mtx};
+    lines->emplace_back(line);
+  });
   auto scanner = h.sys->spawn(registry_scanner, sc);
   h.spawned.push_back(caf::actor_cast<caf::actor>(scanner));
   auto image = reg.host() + "/demo/app:v1";
@@ -52,6 +60,16 @@ TEST_CASE("the scanner resolves image spellings to one repository actor",
     std::this_thread::sleep_for(10ms);
   }
   CHECK(stored == 2);
+
+  log::set_sink(nullptr);
+  {
+    // --registry-trace logged the requests.
+    std::lock_guard<std::mutex> g{*lines_mtx};
+    CHECK(std::any_of(lines->begin(), lines->end(), [](const std::string& l) {
+      return l.find("registry request") != std::string::npos
+             && l.find("/v2/demo/app/tags/list") != std::string::npos;
+    }));
+  }
 
   caf::scoped_actor self{*h.sys};
   auto expect_error = [&](const std::string& img, const std::string& text) {
@@ -157,6 +175,7 @@ TEST_CASE("scanner settings come from fluxd's flags", "[registry][actors]") {
   CHECK(sc.burst == 3);
   CHECK(sc.concurrency == 2);
   CHECK(sc.poll_interval == 90s);
+  CHECK_FALSE(sc.trace);
   CHECK(sc.exclude == std::vector<std::string>{"k8s.gcr.io/*"});
   CHECK(sc.want_platform.architecture == "arm64");
   CHECK(sc.want_platform.variant == "v8");
