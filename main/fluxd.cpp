@@ -12,7 +12,9 @@
 #include "actors/git_children.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/api_daemon.hpp"
 #include "adapters/api/routes.hpp"
+#include "adapters/api/webhooks.hpp"
 #include "adapters/config/daemon_config.hpp"
 #include "adapters/health/readiness.hpp"
 #include "adapters/http/listen_address.hpp"
@@ -101,6 +103,23 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
     std::chrono::seconds(2));
   fluxd::ui::add_routes(http, std::move(ui_opts));
 
+  // The Flux API and webhooks; the actors behind them are bound below,
+  // once the actor system runs.
+  fluxd::api::deferred_daemon api_daemon;
+  fluxd::api::install_routes(http, api_daemon,
+                             fluxd::api::route_options{api_token});
+  if (!cfg.webhook_secret_file.empty()) {
+    fluxd::api::webhook_options hooks;
+    try {
+      hooks.secret = fluxd::api::read_secret_file(cfg.webhook_secret_file,
+                                                  "webhook-secret-file");
+    } catch (const std::exception& e) {
+      logger.error("cannot read the webhook secret", {{"err", e.what()}});
+      return 1;
+    }
+    fluxd::api::install_webhooks(http, api_daemon, hooks);
+  }
+
   try {
     http.start();
   } catch (const std::exception& e) {
@@ -123,6 +142,14 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
   caf::actor_system sys{sys_cfg};
   auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg));
+  fluxd::api_daemon_config api_cfg;
+  api_cfg.root = root;
+  api_cfg.git_url = fluxd::ui::strip_credentials(cfg.git_url);
+  api_cfg.git_branch = cfg.git_branch;
+  api_cfg.git_paths = cfg.git_path;
+  api_cfg.version = fluxd::version;
+  fluxd::api_daemon actor_api{sys, api_cfg};
+  api_daemon.set(&actor_api);
   caf::actor collector;
   if (!cfg.git_url.empty()) {
     fluxd::status_collector_config collect;
@@ -144,6 +171,7 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
                                                              : "SIGTERM"}});
     // Stop accepting first, then the actors, last started first.
     http.stop();
+    api_daemon.set(nullptr);
     if (collector)
       caf::anon_send_exit(collector, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(root, caf::exit_reason::user_shutdown);

@@ -26,3 +26,65 @@ api_error unknown_job(const std::string& id) {
 }
 
 } // namespace fluxd::api
+
+namespace fluxd::api {
+
+void deferred_daemon::set(daemon_api* target) {
+  std::lock_guard<std::mutex> g{mtx_};
+  target_ = target;
+}
+
+daemon_api& deferred_daemon::target() {
+  std::lock_guard<std::mutex> g{mtx_};
+  if (!target_)
+    throw api_error{http::flux_error{
+      "server", "fluxd is starting (or stopping); try again in a moment.\n",
+      "fluxd is not ready"}};
+  return *target_;
+}
+
+std::vector<controller_status>
+deferred_daemon::list_services(const std::string& ns,
+                               const std::vector<std::string>& services) {
+  return target().list_services(ns, services);
+}
+
+std::vector<image_status>
+deferred_daemon::list_images(const std::string& spec, const std::string& ns,
+                             const std::vector<std::string>& fields) {
+  return target().list_images(spec, ns, fields);
+}
+
+std::string deferred_daemon::update_manifests(const update_spec& spec) {
+  return target().update_manifests(spec);
+}
+
+api::job_status deferred_daemon::job_status(const std::string& id) {
+  return target().job_status(id);
+}
+
+std::vector<std::string> deferred_daemon::sync_status(const std::string& ref) {
+  return target().sync_status(ref);
+}
+
+std::string deferred_daemon::export_cluster() {
+  return target().export_cluster();
+}
+
+git_config deferred_daemon::git_repo_config(bool regenerate) {
+  return target().git_repo_config(regenerate);
+}
+
+void deferred_daemon::ping() {
+  target().ping();
+}
+
+std::string deferred_daemon::version() {
+  return target().version();
+}
+
+void deferred_daemon::notify_change(const change& c) {
+  target().notify_change(c);
+}
+
+} // namespace fluxd::api

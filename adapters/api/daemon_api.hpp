@@ -1,5 +1,6 @@
 #pragma once
 
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -79,6 +80,38 @@ public:
   /// POST /v11/notify and the webhooks: asks for a git fetch or an image
   /// scan now. Carries no state; the daemon re-reads the source itself.
   virtual void notify_change(const change& c) = 0;
+};
+
+} // namespace fluxd::api
+
+namespace fluxd::api {
+
+/// Forwards to a daemon_api that exists only later (fluxd installs its
+/// routes before the actor system starts); until set() every call answers
+/// a 500 "fluxd is starting". set(nullptr) detaches again for shutdown.
+class deferred_daemon : public daemon_api {
+public:
+  void set(daemon_api* target);
+
+  std::vector<controller_status>
+  list_services(const std::string& ns,
+                const std::vector<std::string>& services) override;
+  std::vector<image_status>
+  list_images(const std::string& spec, const std::string& ns,
+              const std::vector<std::string>& fields) override;
+  std::string update_manifests(const update_spec& spec) override;
+  api::job_status job_status(const std::string& id) override;
+  std::vector<std::string> sync_status(const std::string& ref) override;
+  std::string export_cluster() override;
+  git_config git_repo_config(bool regenerate) override;
+  void ping() override;
+  std::string version() override;
+  void notify_change(const change& c) override;
+
+private:
+  daemon_api& target();
+  std::mutex mtx_;
+  daemon_api* target_ = nullptr;
 };
 
 } // namespace fluxd::api

@@ -573,7 +573,7 @@ void identity(context& ctx, const std::vector<std::string>& args) {
   auto& key = cfg.public_ssh_key;
   bool visual = ctx.flags.boolean("visual");
   if (key.key.empty())
-    throw client_error("Error: Unable to retrieve public key. It's likely "
+    throw client_error("Unable to retrieve public key. It's likely "
                        "that the git repository is not using SSH, or that "
                        "fluxd is not running in a cluster.");
   if (ctx.flags.boolean("fingerprint") || visual) {

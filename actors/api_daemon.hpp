@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "adapters/api/daemon_api.hpp"
+#include "caf/actor.hpp"
+#include "caf/actor_system.hpp"
+
+namespace fluxd {
+
+struct api_daemon_config {
+  /// The root supervisor; the git mirror is found below it by name.
+  caf::actor root;
+  std::vector<std::string> mirror_path{"repositories", "git-mirror"};
+  /// From the flags: what git-repo-config reports besides the status.
+  std::string git_url; ///< sanitised
+  std::string git_branch;
+  std::vector<std::string> git_paths;
+  std::string version;
+  /// Every actor request of an HTTP call gets this long.
+  std::chrono::milliseconds timeout{2000};
+};
+
+/// The Flux API answered by fluxd's actors, one CAF request (with a
+/// timeout) per question from the HTTP worker thread. Today it covers what
+/// the git mirror knows: git-repo-config, sync status (marker..ref),
+/// notify (git fetch now), version. Workloads, images, jobs and export wait
+/// for the cluster, automation and job actors and answer a 500 saying so.
+class api_daemon : public api::daemon_api {
+public:
+  api_daemon(caf::actor_system& sys, api_daemon_config cfg);
+
+  std::vector<api::controller_status>
+  list_services(const std::string& ns,
+                const std::vector<std::string>& services) override;
+  std::vector<api::image_status>
+  list_images(const std::string& spec, const std::string& ns,
+              const std::vector<std::string>& fields) override;
+  std::string update_manifests(const api::update_spec& spec) override;
+  api::job_status job_status(const std::string& id) override;
+  std::vector<std::string> sync_status(const std::string& ref) override;
+  std::string export_cluster() override;
+  api::git_config git_repo_config(bool regenerate) override;
+  void ping() override;
+  std::string version() override;
+  void notify_change(const api::change& c) override;
+
+private:
+  caf::actor mirror();
+
+  caf::actor_system& sys_;
+  api_daemon_config cfg_;
+};
+
+/// True when two git URLs name the same repository (host and path, ignoring
+/// scheme, user, a leading '/', a trailing ".git"), as Flux v1 compares
+/// notify URLs with --git-url.
+bool same_git_repository(const std::string& a, const std::string& b);
+
+} // namespace fluxd
