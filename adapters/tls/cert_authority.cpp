@@ -47,7 +47,8 @@ std::string bio_string(BIO* bio) {
 std::string key_pem(EVP_PKEY* key) {
   bio_ptr bio{BIO_new(BIO_s_mem())};
   check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
-                                 nullptr) == 1,
+                                 nullptr)
+            == 1,
         "writing private key PEM");
   return bio_string(bio.get());
 }
@@ -100,9 +101,9 @@ x509_ptr new_cert(EVP_PKEY* key, const std::string& cn,
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   for (auto& o : orgs)
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(o.c_str()),
-                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(
+        name, "O", MBSTRING_UTF8,
+        reinterpret_cast<const unsigned char*>(o.c_str()), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(cn.c_str()),
                              -1, -1, 0);
@@ -128,9 +129,10 @@ cert_and_key issue(const cert_and_key& ca, const cert_request& req) {
   auto ca_cert = read_cert(ca.cert_pem);
   auto key = new_key();
   auto cert =
-    new_cert(key.get(), req.common_name, req.organizations, req.valid_days);
+      new_cert(key.get(), req.common_name, req.organizations, req.valid_days);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
-  add_ext(cert.get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_ext(cert.get(), ca_cert.get(), NID_basic_constraints,
+          "critical,CA:FALSE");
   add_ext(cert.get(), ca_cert.get(), NID_key_usage,
           "critical,digitalSignature,keyEncipherment");
   std::string usage;

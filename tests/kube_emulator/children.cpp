@@ -47,7 +47,7 @@ std::vector<object_ptr> store::sync_children(const std::string& child_kind,
   auto slash = child_kind.find('.');
   std::string plural = child_kind.substr(0, slash);
   std::string group =
-    slash == std::string::npos ? "" : child_kind.substr(slash + 1);
+      slash == std::string::npos ? "" : child_kind.substr(slash + 1);
   auto* found = registry_.find(group, "v1", plural);
   if (!found)
     return out;

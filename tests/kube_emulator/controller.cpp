@@ -55,19 +55,16 @@ std::string revision(const json::object& obj) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08zx",
                 std::hash<std::string>{}(tmpl ? json::serialize(*tmpl) : "")
-                  & 0xffffffffu);
+                    & 0xffffffffu);
   return meta_str(obj, "name") + "-" + buf;
 }
 
 json::object condition(const char* type, bool ok, const char* reason,
                        const std::string& message) {
   auto now = now_rfc3339();
-  return {{"type", type},
-          {"status", ok ? "True" : "False"},
-          {"lastUpdateTime", now},
-          {"lastTransitionTime", now},
-          {"reason", reason},
-          {"message", message}};
+  return {{"type", type},          {"status", ok ? "True" : "False"},
+          {"lastUpdateTime", now}, {"lastTransitionTime", now},
+          {"reason", reason},      {"message", message}};
 }
 
 std::string hex_hash(const std::string& text, int digits) {
@@ -101,11 +98,11 @@ json::object make_pod(const std::string& name, const std::string& ns,
       if (!c.is_object())
         continue;
       json::object state =
-        crash ? json::object{{"waiting",
-                              {{"reason", "CrashLoopBackOff"},
-                               {"message", "back-off restarting failed "
-                                           "container"}}}}
-              : json::object{{"running", json::object{}}};
+          crash ? json::object{{"waiting",
+                                {{"reason", "CrashLoopBackOff"},
+                                 {"message", "back-off restarting failed "
+                                             "container"}}}}
+                : json::object{{"running", json::object{}}};
       statuses.push_back(json::object{{"name", str(c.as_object(), "name")},
                                       {"image", str(c.as_object(), "image")},
                                       {"imageID", ""},
@@ -119,15 +116,15 @@ json::object make_pod(const std::string& name, const std::string& ns,
   };
   auto h = std::hash<std::string>{}(ns + "/" + name);
   json::object status{
-    {"phase", "Running"},
-    {"conditions",
-     {cond("Initialized", true), cond("Ready", !crash),
-      cond("ContainersReady", !crash), cond("PodScheduled", true)}},
-    {"containerStatuses", std::move(statuses)},
-    {"hostIP", "10.0.0.1"},
-    {"podIP", "10.244." + std::to_string((h >> 8) % 254 + 1) + "."
-                + std::to_string(h % 254 + 1)},
-    {"qosClass", "BestEffort"}};
+      {"phase", "Running"},
+      {"conditions",
+       {cond("Initialized", true), cond("Ready", !crash),
+        cond("ContainersReady", !crash), cond("PodScheduled", true)}},
+      {"containerStatuses", std::move(statuses)},
+      {"hostIP", "10.0.0.1"},
+      {"podIP", "10.244." + std::to_string((h >> 8) % 254 + 1) + "."
+                    + std::to_string(h % 254 + 1)},
+      {"qosClass", "BestEffort"}};
   return {{"apiVersion", "v1"},
           {"kind", "Pod"},
           {"metadata",
@@ -144,15 +141,17 @@ json::object make_pod(const std::string& name, const std::string& ns,
 rollout_controller::rollout_controller(store& objects,
                                        std::chrono::milliseconds delay,
                                        bool pods)
-  : store_(objects), delay_(delay), pods_(pods) {}
+    : store_(objects), delay_(delay), pods_(pods) {}
 
-rollout_controller::~rollout_controller() { stop(); }
+rollout_controller::~rollout_controller() {
+  stop();
+}
 
 void rollout_controller::start() {
   store_.on_workload_change(
-    [this](const resource_type& type, const json::object& obj) {
-      schedule(type, obj);
-    });
+      [this](const resource_type& type, const json::object& obj) {
+        schedule(type, obj);
+      });
   for (const char* plural : {"deployments", "statefulsets", "daemonsets"}) {
     auto type = store_.find("apps", "v1", plural);
     std::uint64_t rv = 0;
@@ -237,35 +236,35 @@ void rollout_controller::perform(const job& j) {
         if (!crash)
           return false;
         st["conditions"] = json::array{
-          condition("Available", false, "MinimumReplicasUnavailable",
-                    "Deployment does not have minimum availability."),
-          condition("Progressing", false, "ProgressDeadlineExceeded",
-                    "ReplicaSet \"" + revision(obj)
-                      + "\" has timed out progressing.")};
+            condition("Available", false, "MinimumReplicasUnavailable",
+                      "Deployment does not have minimum availability."),
+            condition("Progressing", false, "ProgressDeadlineExceeded",
+                      "ReplicaSet \"" + revision(obj)
+                          + "\" has timed out progressing.")};
       } else {
         st["replicas"] = done ? replicas : int_at(&old, "replicas", 0);
         st["updatedReplicas"] = done ? replicas : 0;
         st["readyReplicas"] = done ? ready : int_at(&old, "readyReplicas", 0);
         st["availableReplicas"] =
-          done ? ready : int_at(&old, "availableReplicas", 0);
+            done ? ready : int_at(&old, "availableReplicas", 0);
         if (done && replicas - ready > 0)
           st["unavailableReplicas"] = replicas - ready;
         else
           st.erase("unavailableReplicas");
         bool available = ready >= replicas;
         st["conditions"] = json::array{
-          condition("Available", available,
-                    available ? "MinimumReplicasAvailable"
-                              : "MinimumReplicasUnavailable",
-                    available ? "Deployment has minimum availability."
-                              : "Deployment does not have minimum "
-                                "availability."),
-          condition("Progressing", true,
-                    done && !crash ? "NewReplicaSetAvailable"
-                                   : "ReplicaSetUpdated",
-                    "ReplicaSet \"" + revision(obj) + "\" "
-                      + (done && !crash ? "has successfully progressed."
-                                        : "is progressing."))};
+            condition("Available", available,
+                      available ? "MinimumReplicasAvailable"
+                                : "MinimumReplicasUnavailable",
+                      available ? "Deployment has minimum availability."
+                                : "Deployment does not have minimum "
+                                  "availability."),
+            condition("Progressing", true,
+                      done && !crash ? "NewReplicaSetAvailable"
+                                     : "ReplicaSetUpdated",
+                      "ReplicaSet \"" + revision(obj) + "\" "
+                          + (done && !crash ? "has successfully progressed."
+                                            : "is progressing."))};
       }
     } else if (j.resource == "statefulsets.apps") {
       if (j.what == step::deadline)
@@ -273,11 +272,11 @@ void rollout_controller::perform(const job& j) {
       auto rev = revision(obj);
       st["replicas"] = replicas;
       st["updatedReplicas"] = done ? replicas : 0;
-      st["currentReplicas"] = done ? replicas : int_at(&old, "currentReplicas",
-                                                       0);
+      st["currentReplicas"] =
+          done ? replicas : int_at(&old, "currentReplicas", 0);
       st["readyReplicas"] = done ? ready : int_at(&old, "readyReplicas", 0);
       st["availableReplicas"] =
-        done ? ready : int_at(&old, "availableReplicas", 0);
+          done ? ready : int_at(&old, "availableReplicas", 0);
       st["updateRevision"] = rev;
       if (done || str(old, "currentRevision").empty())
         st["currentRevision"] = rev;
@@ -305,9 +304,8 @@ void rollout_controller::perform(const job& j) {
     job d = j;
     d.what = step::deadline;
     std::lock_guard<std::mutex> guard{mutex_};
-    queue_.emplace(std::chrono::steady_clock::now()
-                     + std::chrono::seconds(deadline_s),
-                   d);
+    queue_.emplace(
+        std::chrono::steady_clock::now() + std::chrono::seconds(deadline_s), d);
   }
 }
 
@@ -339,32 +337,32 @@ void rollout_controller::sync_pods(const std::string& resource,
     child_or_create(selector, "matchLabels")["pod-template-hash"] = hash;
     auto ready = crash ? 0 : replicas;
     json::object rs{
-      {"apiVersion", "apps/v1"},
-      {"kind", "ReplicaSet"},
-      {"metadata",
-       {{"name", rs_name},
-        {"namespace", ns},
-        {"labels", labels},
-        {"ownerReferences",
-         json::array{owner_ref("apps/v1", "Deployment", owner)}}}},
-      {"spec",
-       {{"replicas", replicas},
-        {"selector", std::move(selector)},
-        {"template", std::move(rs_tmpl)}}},
-      {"status",
-       {{"replicas", replicas},
-        {"fullyLabeledReplicas", replicas},
-        {"readyReplicas", ready},
-        {"availableReplicas", ready},
-        {"observedGeneration", 1}}}};
+        {"apiVersion", "apps/v1"},
+        {"kind", "ReplicaSet"},
+        {"metadata",
+         {{"name", rs_name},
+          {"namespace", ns},
+          {"labels", labels},
+          {"ownerReferences",
+           json::array{owner_ref("apps/v1", "Deployment", owner)}}}},
+        {"spec",
+         {{"replicas", replicas},
+          {"selector", std::move(selector)},
+          {"template", std::move(rs_tmpl)}}},
+        {"status",
+         {{"replicas", replicas},
+          {"fullyLabeledReplicas", replicas},
+          {"readyReplicas", ready},
+          {"availableReplicas", ready},
+          {"observedGeneration", 1}}}};
     auto sets = store_.sync_children("replicasets.apps", meta_str(owner, "uid"),
                                      {std::move(rs)});
     if (sets.empty())
       return;
     for (std::int64_t i = 0; i < replicas; ++i)
       pods.push_back(make_pod(
-        rs_name + "-" + hex_hash(rs_name + std::to_string(i), 5), ns, *tmpl,
-        labels, owner_ref("apps/v1", "ReplicaSet", *sets.front()), crash));
+          rs_name + "-" + hex_hash(rs_name + std::to_string(i), 5), ns, *tmpl,
+          labels, owner_ref("apps/v1", "ReplicaSet", *sets.front()), crash));
     store_.sync_children("pods", meta_str(*sets.front(), "uid"),
                          std::move(pods));
     return;
@@ -374,11 +372,10 @@ void rollout_controller::sync_pods(const std::string& resource,
     for (std::int64_t i = 0; i < replicas; ++i) {
       auto pod_labels = labels;
       pod_labels["statefulset.kubernetes.io/pod-name"] =
-        name + "-" + std::to_string(i);
-      pods.push_back(make_pod(name + "-" + std::to_string(i), ns, *tmpl,
-                              std::move(pod_labels),
-                              owner_ref("apps/v1", "StatefulSet", owner),
-                              crash));
+          name + "-" + std::to_string(i);
+      pods.push_back(make_pod(
+          name + "-" + std::to_string(i), ns, *tmpl, std::move(pod_labels),
+          owner_ref("apps/v1", "StatefulSet", owner), crash));
     }
   } else {
     labels["controller-revision-hash"] = hash;

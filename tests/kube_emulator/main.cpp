@@ -156,7 +156,8 @@ credentials make_credentials(const std::string& state_dir) {
   std::string pki = state_dir.empty() ? "" : state_dir + "/pki";
   if (!pki.empty()) {
     c.ca = {read_file(pki + "/ca.crt"), read_file(pki + "/ca.key")};
-    c.serving = {read_file(pki + "/server.crt"), read_file(pki + "/server.key")};
+    c.serving = {read_file(pki + "/server.crt"),
+                 read_file(pki + "/server.key")};
     c.client = {read_file(pki + "/client.crt"), read_file(pki + "/client.key")};
     c.token = read_file(pki + "/token");
     if (!c.ca.cert_pem.empty() && !c.serving.key_pem.empty()
@@ -207,8 +208,7 @@ void write_kubeconfig(const std::string& path, const std::string& server,
       << "- name: cert\n  user:\n"
       << "    client-certificate-data: "
       << tls::base64_encode(c.client.cert_pem) << "\n"
-      << "    client-key-data: " << tls::base64_encode(c.client.key_pem)
-      << "\n"
+      << "    client-key-data: " << tls::base64_encode(c.client.key_pem) << "\n"
       << "contexts:\n"
       << "- name: token\n  context:\n    cluster: kube-emulator\n"
       << "    user: token\n    namespace: default\n"
@@ -264,8 +264,8 @@ int main(int argc, char** argv) {
     api_server server{objects, cfg};
     int port = server.bind();
     std::string host = cfg.host.find(':') != std::string::npos
-                         ? "[" + cfg.host + "]"
-                         : cfg.host;
+                           ? "[" + cfg.host + "]"
+                           : cfg.host;
     std::string url = "https://" + host + ":" + std::to_string(port);
     write_kubeconfig(f.kubeconfig_out, url, creds, f.auth);
 

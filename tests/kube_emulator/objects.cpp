@@ -14,13 +14,10 @@
 namespace kube_emulator {
 
 json::object api_error::status() const {
-  json::object s{{"kind", "Status"},
-                 {"apiVersion", "v1"},
-                 {"metadata", json::object{}},
-                 {"status", "Failure"},
-                 {"message", what()},
-                 {"reason", reason_},
-                 {"code", code_}};
+  json::object s{
+      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", json::object{}},
+      {"status", "Failure"}, {"message", what()},  {"reason", reason_},
+      {"code", code_}};
   if (!details_.empty())
     s["details"] = details_;
   return s;
@@ -39,15 +36,15 @@ api_error invalid(const std::string& kind, const std::string& name,
     cause = "FieldValueNotSupported";
   auto dot = kind.find('.');
   json::object details{
-    {"name", name},
-    {"kind", kind.substr(0, dot)},
-    {"causes",
-     {{{"reason", cause}, {"message", message}, {"field", field}}}}};
+      {"name", name},
+      {"kind", kind.substr(0, dot)},
+      {"causes",
+       {{{"reason", cause}, {"message", message}, {"field", field}}}}};
   if (dot != std::string::npos)
     details["group"] = kind.substr(dot + 1);
   return api_error(422, "Invalid",
                    kind + " \"" + name + "\" is invalid: " + field + ": "
-                     + message,
+                       + message,
                    std::move(details));
 }
 
@@ -98,8 +95,8 @@ std::mt19937_64& rng() {
 
 std::string new_uid() {
   auto a = rng()(), b = rng()();
-  a = (a & ~0xf000ULL) | 0x4000ULL;                          // version 4
-  b = (b & ~0xc000000000000000ULL) | 0x8000000000000000ULL;  // variant
+  a = (a & ~0xf000ULL) | 0x4000ULL;                         // version 4
+  b = (b & ~0xc000000000000000ULL) | 0x8000000000000000ULL; // variant
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
                 static_cast<unsigned long long>(a >> 32),
@@ -134,7 +131,7 @@ json::value scalar_to_json(const YAML::Node& node) {
     return false;
   static const std::regex int_re{"[-+]?[0-9]+"};
   static const std::regex float_re{
-    "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?"};
+      "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?"};
   if (std::regex_match(s, int_re)) {
     try {
       return static_cast<std::int64_t>(std::stoll(s));
@@ -175,7 +172,7 @@ json::value node_to_json(const YAML::Node& node, std::size_t depth,
       json::object o;
       for (auto& kv : node)
         o[kv.first.as<std::string>()] =
-          node_to_json(kv.second, depth + 1, budget);
+            node_to_json(kv.second, depth + 1, budget);
       return o;
     }
   }
@@ -189,8 +186,7 @@ json::value yaml_to_json(const std::string& text) {
   return node_to_json(YAML::Load(text), 0, budget);
 }
 
-json::value parse_json(const std::string& text,
-                       boost::system::error_code& ec) {
+json::value parse_json(const std::string& text, boost::system::error_code& ec) {
   json::parse_options po;
   po.max_depth = max_depth;
   return json::parse(text, ec, {}, po);
@@ -244,7 +240,8 @@ bool spec_changed(const json::object& before, const json::object& after) {
   return false;
 }
 
-// -- validation ----------------------------------------------------------------
+// -- validation
+// ----------------------------------------------------------------
 
 namespace {
 
@@ -259,7 +256,7 @@ bool dns_label(const std::string& s) {
 
 bool dns_subdomain(const std::string& s) {
   static const std::regex re{
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"};
+      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"};
   return s.size() <= 253 && std::regex_match(s, re);
 }
 
@@ -279,8 +276,7 @@ bool label_key(const std::string& s) {
 void validate_pod_spec(const std::string& kind, const std::string& name,
                        const json::object* spec, const std::string& field) {
   auto* containers = spec ? spec->if_contains("containers") : nullptr;
-  if (!containers || !containers->is_array()
-      || containers->as_array().empty())
+  if (!containers || !containers->is_array() || containers->as_array().empty())
     throw invalid(kind, name, field + ".containers", "Required value");
   size_t i = 0;
   for (auto& c : containers->as_array()) {
@@ -323,8 +319,9 @@ void validate(const resource_type& type, const json::object& obj) {
   auto kind = qualified_kind(type);
   auto name = meta_str(obj, "name");
   if (name.empty())
-    throw invalid(kind, name, "metadata.name", "Required value: name or "
-                                               "generateName is required");
+    throw invalid(kind, name, "metadata.name",
+                  "Required value: name or "
+                  "generateName is required");
   bool ok = true;
   if (type.kind == "Namespace" || type.kind == "Service")
     ok = dns_label(name);
@@ -334,13 +331,15 @@ void validate(const resource_type& type, const json::object& obj) {
   else
     ok = dns_subdomain(name);
   if (!ok)
-    throw invalid(kind, name, "metadata.name",
-                  "Invalid value: \"" + name + "\": a lowercase RFC 1123 "
-                  "name must consist of lower case alphanumeric characters, "
-                  "'-' or '.'");
+    throw invalid(
+        kind, name, "metadata.name",
+        "Invalid value: \"" + name
+            + "\": a lowercase RFC 1123 "
+              "name must consist of lower case alphanumeric characters, "
+              "'-' or '.'");
   if (auto* md = child(obj, "metadata"))
-    if (auto* labels = md->if_contains("labels"); labels
-                                                  && !labels->is_null()) {
+    if (auto* labels = md->if_contains("labels");
+        labels && !labels->is_null()) {
       if (!labels->is_object())
         throw invalid(kind, name, "metadata.labels",
                       "Invalid value: must be a map of strings");
@@ -353,7 +352,7 @@ void validate(const resource_type& type, const json::object& obj) {
             || !label_value(std::string(kv.value().as_string())))
           throw invalid(kind, name, "metadata.labels",
                         "Invalid value: invalid label value for \"" + key
-                          + "\"");
+                            + "\"");
       }
     }
   if (type.kind == "ConfigMap" || type.kind == "Secret")
@@ -374,7 +373,7 @@ void validate(const resource_type& type, const json::object& obj) {
         if (v.size() % 4 != 0
             || v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
                                    "opqrstuvwxyz0123456789+/=")
-                 != std::string::npos)
+                   != std::string::npos)
           throw invalid(kind, name, "data[" + std::string(kv.key()) + "]",
                         "Invalid value: illegal base64 data");
       }
@@ -395,7 +394,8 @@ void validate(const resource_type& type, const json::object& obj) {
   }
 }
 
-// -- defaults ------------------------------------------------------------------
+// -- defaults
+// ------------------------------------------------------------------
 
 namespace {
 
@@ -417,11 +417,10 @@ void validate_update(const resource_type& type, const json::object& before,
     auto old_v = field(before, a, b);
     auto new_v = field(after, a, b);
     if (old_v != new_v)
-      throw invalid(type.group.empty() ? type.kind
-                                       : type.kind + "." + type.group,
-                    meta_str(after, "name"), std::string(a) + "." + b,
-                    "Invalid value: " + json::serialize(new_v)
-                      + ": field is immutable");
+      throw invalid(
+          type.group.empty() ? type.kind : type.kind + "." + type.group,
+          meta_str(after, "name"), std::string(a) + "." + b,
+          "Invalid value: " + json::serialize(new_v) + ": field is immutable");
   };
   if (type.group == "apps" || type.kind == "Job")
     immutable("spec", "selector");
@@ -444,8 +443,8 @@ void apply_defaults(const resource_type& type, json::object& obj) {
       if (all_strings) {
         json::object encoded = sd->as_object();
         for (auto& kv : encoded)
-          kv.value() = fluxd::tls::base64_encode(
-            std::string(kv.value().as_string()));
+          kv.value() =
+              fluxd::tls::base64_encode(std::string(kv.value().as_string()));
         obj.erase("stringData");
         auto& data = child_or_create(obj, "data");
         for (auto& kv : encoded)
@@ -463,11 +462,11 @@ void apply_defaults(const resource_type& type, json::object& obj) {
     set_default(spec, "replicas", 1);
     set_default(spec, "revisionHistoryLimit", 10);
     set_default(spec, "progressDeadlineSeconds", 600);
-    set_default(spec, "strategy",
-                json::object{{"type", "RollingUpdate"},
-                             {"rollingUpdate",
-                              {{"maxUnavailable", "25%"},
-                               {"maxSurge", "25%"}}}});
+    set_default(
+        spec, "strategy",
+        json::object{{"type", "RollingUpdate"},
+                     {"rollingUpdate",
+                      {{"maxUnavailable", "25%"}, {"maxSurge", "25%"}}}});
   } else if (type.kind == "StatefulSet" || type.kind == "ReplicaSet") {
     auto& spec = child_or_create(obj, "spec");
     set_default(spec, "replicas", 1);

@@ -57,6 +57,8 @@ void validate_update(const resource_type& type, const json::object& before,
 void apply_defaults(const resource_type& type, json::object& obj);
 
 /// The JSON text of `v`.
-inline std::string to_text(const json::value& v) { return json::serialize(v); }
+inline std::string to_text(const json::value& v) {
+  return json::serialize(v);
+}
 
 } // namespace kube_emulator

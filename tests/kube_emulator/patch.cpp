@@ -9,20 +9,20 @@ namespace kube_emulator {
 
 std::string list_merge_key(std::string_view field, const json::array& items) {
   static const std::map<std::string_view, std::vector<std::string>> keys = {
-    {"containers", {"name"}},
-    {"initContainers", {"name"}},
-    {"ephemeralContainers", {"name"}},
-    {"volumes", {"name"}},
-    {"env", {"name"}},
-    {"imagePullSecrets", {"name"}},
-    {"volumeMounts", {"mountPath"}},
-    {"volumeDevices", {"devicePath"}},
-    {"ports", {"containerPort", "port"}},
-    {"conditions", {"type"}},
-    {"hostAliases", {"ip"}},
-    {"topologySpreadConstraints", {"topologyKey"}},
-    {"ownerReferences", {"uid"}},
-    {"subjects", {"name"}},
+      {"containers", {"name"}},
+      {"initContainers", {"name"}},
+      {"ephemeralContainers", {"name"}},
+      {"volumes", {"name"}},
+      {"env", {"name"}},
+      {"imagePullSecrets", {"name"}},
+      {"volumeMounts", {"mountPath"}},
+      {"volumeDevices", {"devicePath"}},
+      {"ports", {"containerPort", "port"}},
+      {"conditions", {"type"}},
+      {"hostAliases", {"ip"}},
+      {"topologySpreadConstraints", {"topologyKey"}},
+      {"ownerReferences", {"uid"}},
+      {"subjects", {"name"}},
   };
   auto it = keys.find(field);
   if (it == keys.end())
@@ -52,7 +52,7 @@ json::value merge_patch(json::value target, const json::value& patch) {
     } else {
       auto* cur = t.if_contains(kv.key());
       t[kv.key()] =
-        merge_patch(cur ? std::move(*cur) : json::value(nullptr), kv.value());
+          merge_patch(cur ? std::move(*cur) : json::value(nullptr), kv.value());
     }
   }
   return target;
@@ -126,7 +126,8 @@ json::value smp_list(json::value target, const json::array& patch,
 
 } // namespace
 
-json::value strategic_merge_patch(json::value target, const json::value& patch) {
+json::value strategic_merge_patch(json::value target,
+                                  const json::value& patch) {
   if (!patch.is_object())
     return patch;
   auto& p = patch.as_object();
@@ -168,7 +169,8 @@ json::value strategic_merge_patch(json::value target, const json::value& patch) 
   return target;
 }
 
-// -- JSON patch ----------------------------------------------------------------
+// -- JSON patch
+// ----------------------------------------------------------------
 
 namespace {
 
@@ -182,7 +184,7 @@ std::vector<std::string> split_pointer(const std::string& ptr) {
   while (true) {
     auto slash = ptr.find('/', start);
     std::string part =
-      ptr.substr(start, slash == std::string::npos ? slash : slash - start);
+        ptr.substr(start, slash == std::string::npos ? slash : slash - start);
     std::string decoded;
     for (size_t i = 0; i < part.size(); ++i) {
       if (part[i] == '~' && i + 1 < part.size()) {
@@ -201,8 +203,10 @@ std::vector<std::string> split_pointer(const std::string& ptr) {
 }
 
 api_error patch_failed(const std::string& why) {
-  return api_error(422, "Invalid", "the server rejected our request due to an "
-                                   "error in our request: " + why);
+  return api_error(422, "Invalid",
+                   "the server rejected our request due to an "
+                   "error in our request: "
+                       + why);
 }
 
 size_t array_index(const json::array& a, const std::string& part, bool insert) {

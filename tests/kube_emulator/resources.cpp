@@ -55,10 +55,13 @@ json::object gv_entry(const std::string& group, const std::string& version) {
 
 /// Sort key that puts the core group first, then built-in groups, then CRDs.
 int group_rank(const std::string& group) {
-  static const std::vector<std::string> order = {
-    "",       "apps",          "batch", "networking.k8s.io",
-    "rbac.authorization.k8s.io", "apiextensions.k8s.io",
-    "coordination.k8s.io"};
+  static const std::vector<std::string> order = {"",
+                                                 "apps",
+                                                 "batch",
+                                                 "networking.k8s.io",
+                                                 "rbac.authorization.k8s.io",
+                                                 "apiextensions.k8s.io",
+                                                 "coordination.k8s.io"};
   auto it = std::find(order.begin(), order.end(), group);
   return it == order.end() ? 100 : static_cast<int>(it - order.begin());
 }
@@ -72,15 +75,15 @@ resource_registry::resource_registry() {
                       true, false, false));
   b.push_back(builtin("", "v1", "ConfigMap", "configmaps", true, {"cm"}, {},
                       false, false, false));
-  b.push_back(builtin("", "v1", "Secret", "secrets", true, {}, {}, false,
+  b.push_back(builtin("", "v1", "Secret", "secrets", true, {}, {}, false, false,
+                      false));
+  b.push_back(builtin("", "v1", "Service", "services", true, {"svc"}, all, true,
                       false, false));
-  b.push_back(builtin("", "v1", "Service", "services", true, {"svc"}, all,
-                      true, false, false));
   b.push_back(builtin("", "v1", "ServiceAccount", "serviceaccounts", true,
                       {"sa"}, {}, false, false, false));
   b.back().delete_returns_object = true;
-  b.push_back(builtin("", "v1", "Pod", "pods", true, {"po"}, all, true, false,
-                      false));
+  b.push_back(
+      builtin("", "v1", "Pod", "pods", true, {"po"}, all, true, false, false));
   b.back().delete_returns_object = true;
   b.push_back(builtin("", "v1", "Event", "events", true, {"ev"}, {}, false,
                       false, false));
@@ -94,13 +97,13 @@ resource_registry::resource_registry() {
                       all, true, true, true));
   b.push_back(builtin("batch", "v1", "CronJob", "cronjobs", true, {"cj"}, all,
                       true, false, true));
-  b.push_back(builtin("batch", "v1", "Job", "jobs", true, {}, all, true, false,
-                      true));
+  b.push_back(
+      builtin("batch", "v1", "Job", "jobs", true, {}, all, true, false, true));
   b.push_back(builtin("networking.k8s.io", "v1", "Ingress", "ingresses", true,
                       {"ing"}, {}, true, false, true));
   const std::string rbac = "rbac.authorization.k8s.io";
-  b.push_back(builtin(rbac, "v1", "Role", "roles", true, {}, {}, false, false,
-                      false));
+  b.push_back(
+      builtin(rbac, "v1", "Role", "roles", true, {}, {}, false, false, false));
   b.push_back(builtin(rbac, "v1", "RoleBinding", "rolebindings", true, {}, {},
                       false, false, false));
   b.push_back(builtin(rbac, "v1", "ClusterRole", "clusterroles", false, {}, {},
@@ -161,7 +164,8 @@ void resource_registry::set_custom(const std::string& crd_name,
   reindex();
 }
 
-std::vector<resource_type> resource_registry::from_crd(const json::object& crd) {
+std::vector<resource_type>
+resource_registry::from_crd(const json::object& crd) {
   std::string name;
   if (auto* md = crd.if_contains("metadata"); md && md->is_object())
     if (auto* n = md->as_object().if_contains("name"); n && n->is_string())
@@ -179,9 +183,9 @@ std::vector<resource_type> resource_registry::from_crd(const json::object& crd) 
   };
   std::string group = str(spec, "group");
   if (group.empty() || group.find('.') == std::string::npos)
-    throw fail("spec.group",
-               "Invalid value: \"" + group + "\": should be a domain with at "
-               "least one dot");
+    throw fail("spec.group", "Invalid value: \"" + group
+                                 + "\": should be a domain with at "
+                                   "least one dot");
   auto* names_v = spec.if_contains("names");
   if (!names_v || !names_v->is_object())
     throw fail("spec.names", "Required value");
@@ -202,20 +206,21 @@ std::vector<resource_type> resource_registry::from_crd(const json::object& crd) 
                    [](unsigned char c) { return std::tolower(c); });
   }
   if (name != base.plural + "." + group)
-    throw fail("metadata.name", "Invalid value: \"" + name +
-                                  "\": must be spec.names.plural+\".\"+spec."
-                                  "group");
+    throw fail("metadata.name",
+               "Invalid value: \"" + name
+                   + "\": must be spec.names.plural+\".\"+spec."
+                     "group");
   for (const char* key : {"shortNames", "categories"})
     if (auto* v = names.if_contains(key); v && v->is_array())
       for (auto& x : v->as_array())
         if (x.is_string())
           (key[0] == 's' ? base.short_names : base.categories)
-            .emplace_back(x.as_string());
+              .emplace_back(x.as_string());
   std::string scope = str(spec, "scope");
   if (scope != "Namespaced" && scope != "Cluster")
-    throw fail("spec.scope", "Unsupported value: \"" + scope +
-                               "\": supported values: \"Cluster\", "
-                               "\"Namespaced\"");
+    throw fail("spec.scope", "Unsupported value: \"" + scope
+                                 + "\": supported values: \"Cluster\", "
+                                   "\"Namespaced\"");
   base.namespaced = scope == "Namespaced";
   base.crd_name = name;
   auto* versions_v = spec.if_contains("versions");
@@ -247,8 +252,8 @@ std::vector<resource_type> resource_registry::from_crd(const json::object& crd) 
         if (!col.is_object())
           continue;
         auto& co = col.as_object();
-        printer_column pc{str(co, "name"), str(co, "type"),
-                          str(co, "jsonPath"), 0};
+        printer_column pc{str(co, "name"), str(co, "type"), str(co, "jsonPath"),
+                          0};
         if (auto* p = co.if_contains("priority"); p && p->is_int64())
           pc.priority = static_cast<int>(p->as_int64());
         if (!pc.name.empty() && !pc.json_path.empty())
@@ -309,9 +314,8 @@ json::object resource_registry::api_group_list() const {
     json::array vs;
     for (auto& v : versions)
       vs.push_back(gv_entry(group, v));
-    groups.push_back(json::object{{"name", group},
-                                  {"versions", vs},
-                                  {"preferredVersion", vs.front()}});
+    groups.push_back(json::object{
+        {"name", group}, {"versions", vs}, {"preferredVersion", vs.front()}});
   }
   return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
 }
@@ -339,13 +343,13 @@ json::value resource_registry::resource_list(const std::string& group,
     return nullptr;
   json::array resources;
   for (auto* r : rs) {
-    json::object e{{"name", r->plural},
-                   {"singularName", r->singular},
-                   {"namespaced", r->namespaced},
-                   {"kind", r->kind},
-                   {"verbs", verbs()},
-                   {"storageVersionHash",
-                    short_hash(r->group_version() + r->kind)}};
+    json::object e{
+        {"name", r->plural},
+        {"singularName", r->singular},
+        {"namespaced", r->namespaced},
+        {"kind", r->kind},
+        {"verbs", verbs()},
+        {"storageVersionHash", short_hash(r->group_version() + r->kind)}};
     if (!r->short_names.empty())
       e["shortNames"] = strings(r->short_names);
     if (!r->categories.empty())
@@ -373,9 +377,8 @@ json::value resource_registry::resource_list(const std::string& group,
                       {"resources", resources}};
 }
 
-json::object resource_registry::aggregated(bool core,
-                                           const std::string& api_version)
-  const {
+json::object
+resource_registry::aggregated(bool core, const std::string& api_version) const {
   json::array items;
   for (auto& [group, versions] : group_versions()) {
     if (group.empty() != core)
@@ -384,9 +387,8 @@ json::object resource_registry::aggregated(bool core,
     for (auto& version : versions) {
       json::array resources;
       for (auto* r : in_group_version(group, version)) {
-        json::object kind{{"group", r->group},
-                          {"version", r->version},
-                          {"kind", r->kind}};
+        json::object kind{
+            {"group", r->group}, {"version", r->version}, {"kind", r->kind}};
         json::object e{{"resource", r->plural},
                        {"responseKind", kind},
                        {"scope", r->namespaced ? "Namespaced" : "Cluster"},
@@ -403,11 +405,12 @@ json::object resource_registry::aggregated(bool core,
                                       {"responseKind", kind},
                                       {"verbs", sub_verbs}});
         if (r->has_scale)
-          subs.push_back(json::object{
-            {"subresource", "scale"},
-            {"responseKind",
-             {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
-            {"verbs", sub_verbs}});
+          subs.push_back(json::object{{"subresource", "scale"},
+                                      {"responseKind",
+                                       {{"group", "autoscaling"},
+                                        {"version", "v1"},
+                                        {"kind", "Scale"}}},
+                                      {"verbs", sub_verbs}});
         if (!subs.empty())
           e["subresources"] = std::move(subs);
         resources.push_back(std::move(e));
@@ -416,8 +419,8 @@ json::object resource_registry::aggregated(bool core,
                                 {"resources", resources},
                                 {"freshness", "Current"}});
     }
-    items.push_back(json::object{{"metadata", {{"name", group}}},
-                                 {"versions", vs}});
+    items.push_back(
+        json::object{{"metadata", {{"name", group}}}, {"versions", vs}});
   }
   return {{"kind", "APIGroupDiscoveryList"},
           {"apiVersion", api_version},
@@ -429,12 +432,12 @@ json::object resource_registry::openapi_root() const {
   json::object paths;
   for (auto& [group, versions] : group_versions())
     for (auto& version : versions) {
-      std::string key = group.empty() ? "api/" + version
-                                      : "apis/" + group + "/" + version;
+      std::string key =
+          group.empty() ? "api/" + version : "apis/" + group + "/" + version;
       auto doc = openapi_group_version(key);
       paths[key] = json::object{
-        {"serverRelativeURL",
-         "/openapi/v3/" + key + "?hash=" + short_hash(json::serialize(doc))}};
+          {"serverRelativeURL",
+           "/openapi/v3/" + key + "?hash=" + short_hash(json::serialize(doc))}};
     }
   return {{"paths", paths}};
 }
@@ -458,9 +461,10 @@ resource_registry::openapi_group_version(const std::string& gv_path) const {
   if (rs.empty())
     return nullptr;
   auto query = [](const char* name) {
-    return json::object{{"name", name},
-                        {"in", "query"},
-                        {"schema", {{"type", "string"}, {"uniqueItems", true}}}};
+    return json::object{
+        {"name", name},
+        {"in", "query"},
+        {"schema", {{"type", "string"}, {"uniqueItems", true}}}};
   };
   json::array write_params{query("dryRun"), query("fieldManager"),
                            query("fieldValidation")};
@@ -468,9 +472,8 @@ resource_registry::openapi_group_version(const std::string& gv_path) const {
   patch_params.push_back(query("force"));
   json::object paths;
   for (auto* r : rs) {
-    json::object gvk{{"group", r->group},
-                     {"version", r->version},
-                     {"kind", r->kind}};
+    json::object gvk{
+        {"group", r->group}, {"version", r->version}, {"kind", r->kind}};
     auto op = [&](const char* action, const json::array& params) {
       return json::object{{"parameters", params},
                           {"responses", {{"200", {{"description", "OK"}}}}},
@@ -481,18 +484,18 @@ resource_registry::openapi_group_version(const std::string& gv_path) const {
     if (r->namespaced)
       prefix += "namespaces/{namespace}/";
     paths[prefix + r->plural] = json::object{
-      {"get", op("list", {})}, {"post", op("post", write_params)}};
+        {"get", op("list", {})}, {"post", op("post", write_params)}};
     paths[prefix + r->plural + "/{name}"] =
-      json::object{{"get", op("get", {})},
-                   {"put", op("put", write_params)},
-                   {"patch", op("patch", patch_params)},
-                   {"delete", op("delete", {query("dryRun")})}};
+        json::object{{"get", op("get", {})},
+                     {"put", op("put", write_params)},
+                     {"patch", op("patch", patch_params)},
+                     {"delete", op("delete", {query("dryRun")})}};
   }
   return json::object{
-    {"openapi", "3.0.0"},
-    {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
-    {"paths", paths},
-    {"components", {{"schemas", json::object{}}}}};
+      {"openapi", "3.0.0"},
+      {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
+      {"paths", paths},
+      {"components", {{"schemas", json::object{}}}}};
 }
 
 } // namespace kube_emulator

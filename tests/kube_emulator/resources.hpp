@@ -24,8 +24,8 @@ public:
                                  const std::string& kind) const;
 
   /// Every served version of a group/plural (CRDs may serve several).
-  std::vector<const resource_type*> versions_of(const std::string& group,
-                                                const std::string& plural) const;
+  std::vector<const resource_type*>
+  versions_of(const std::string& group, const std::string& plural) const;
 
   /// Serves (or stops serving, with an empty list) what one CRD defines.
   void set_custom(const std::string& crd_name,
@@ -58,9 +58,8 @@ private:
   /// Groups in discovery order; versions in preferred-first order.
   std::vector<std::pair<std::string, std::vector<std::string>>>
   group_versions() const;
-  std::vector<const resource_type*> in_group_version(const std::string& group,
-                                                     const std::string& version)
-    const;
+  std::vector<const resource_type*>
+  in_group_version(const std::string& group, const std::string& version) const;
 
   std::vector<resource_type> builtin_;
   std::map<std::string, std::vector<resource_type>> custom_;

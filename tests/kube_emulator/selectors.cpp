@@ -51,7 +51,8 @@ bool field_value(const json::object& obj, const std::string& path,
   size_t start = 0;
   while (true) {
     auto dot = path.find('.', start);
-    auto part = path.substr(start, dot == std::string::npos ? dot : dot - start);
+    auto part =
+        path.substr(start, dot == std::string::npos ? dot : dot - start);
     if (!o)
       return false;
     cur = o->if_contains(part);
@@ -116,7 +117,7 @@ selector selector::labels(const std::string& text) {
       while (true) {
         auto comma = list.find(',', start);
         r.values.push_back(trim(list.substr(
-          start, comma == std::string::npos ? comma : comma - start)));
+            start, comma == std::string::npos ? comma : comma - start)));
         if (comma == std::string::npos)
           break;
         start = comma + 1;
@@ -125,8 +126,7 @@ selector selector::labels(const std::string& text) {
       r.key = term;
       r.operation = op::exists;
     }
-    if (r.key.empty()
-        || r.key.find_first_of(" \t()!=") != std::string::npos)
+    if (r.key.empty() || r.key.find_first_of(" \t()!=") != std::string::npos)
       throw bad_selector(text, "invalid label key \"" + r.key + "\"");
     s.reqs_.push_back(std::move(r));
   }

@@ -67,6 +67,10 @@ struct table_request;
 table_request table_options(const httplib::Request& req,
                             const std::string& version);
 
+/// Writes `body` with `code`; "application/json" bodies under 128 KiB are
+/// marked so that httplib does not gzip them.
+void send_text(httplib::Response& res, int code, std::string body,
+               const char* type);
 /// Writes `body` as the JSON response with `code`.
 void send_json(httplib::Response& res, int code, const json::value& body);
 void send_error(httplib::Response& res, const api_error& e);

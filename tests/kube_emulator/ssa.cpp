@@ -123,7 +123,8 @@ void remove_at(json::value& node, const path& p, size_t i) {
   }
 }
 
-void merge(json::value& target, const json::value& src, std::string_view field) {
+void merge(json::value& target, const json::value& src,
+           std::string_view field) {
   if (src.is_object() && target.is_object()) {
     auto& t = target.as_object();
     for (auto& kv : src.as_object()) {
@@ -168,8 +169,8 @@ std::vector<entry> read_entries(const json::object& obj) {
     if (!e.is_object())
       continue;
     auto& o = e.as_object();
-    entry x{str(o, "manager"),     str(o, "operation"), str(o, "apiVersion"),
-            str(o, "time"),        str(o, "subresource"), {}};
+    entry x{str(o, "manager"), str(o, "operation"),   str(o, "apiVersion"),
+            str(o, "time"),    str(o, "subresource"), {}};
     if (auto* f = child(o, "fieldsV1"))
       x.fields = from_fields_v1(*f);
     out.push_back(std::move(x));
@@ -182,12 +183,10 @@ void write_entries(json::object& obj, std::vector<entry>& entries) {
   for (auto& e : entries) {
     if (e.fields.empty())
       continue;
-    json::object o{{"manager", e.manager},
-                   {"operation", e.operation},
-                   {"apiVersion", e.api_version},
-                   {"time", e.time},
-                   {"fieldsType", "FieldsV1"},
-                   {"fieldsV1", to_fields_v1(e.fields)}};
+    json::object o{
+        {"manager", e.manager},        {"operation", e.operation},
+        {"apiVersion", e.api_version}, {"time", e.time},
+        {"fieldsType", "FieldsV1"},    {"fieldsV1", to_fields_v1(e.fields)}};
     if (!e.subresource.empty())
       o["subresource"] = e.subresource;
     mf.push_back(std::move(o));
@@ -339,7 +338,7 @@ json::object apply(const json::object* live, const json::object& applied,
     auto n = std::to_string(conflicts.size());
     throw api_error(409, "Conflict",
                     "Apply failed with " + n + " conflict"
-                      + (conflicts.size() == 1 ? "" : "s") + ": " + text,
+                        + (conflicts.size() == 1 ? "" : "s") + ": " + text,
                     json::object{{"causes", causes}});
   }
   for (auto& [i, ps] : lost)

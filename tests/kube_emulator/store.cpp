@@ -14,13 +14,13 @@ namespace {
 /// Continue tokens: base64 of {"rv":N,"start":"ns/name"}.
 std::string encode_continue(std::uint64_t rv, const std::string& last_key) {
   return fluxd::tls::base64_encode(
-    json::serialize(json::object{{"rv", rv}, {"start", last_key}}));
+      json::serialize(json::object{{"rv", rv}, {"start", last_key}}));
 }
 
 bool decode_continue(const std::string& token, std::uint64_t& rv,
                      std::string& start) {
   static const std::string alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string bytes;
   int bits = 0;
   unsigned acc = 0;
@@ -62,8 +62,8 @@ store::store(options opts) : opts_(std::move(opts)) {
   if (!opts_.state_file.empty())
     load();
   if (!objects_["namespaces"].count("/default"))
-    for (const char* ns : {"default", "kube-system", "kube-public",
-                           "kube-node-lease"}) {
+    for (const char* ns :
+         {"default", "kube-system", "kube-public", "kube-node-lease"}) {
       auto type = *registry_.find("", "v1", "namespaces");
       json::object body{{"apiVersion", "v1"},
                         {"kind", "Namespace"},
@@ -96,11 +96,10 @@ object_ptr store::get(const resource_type& type, const std::string& ns,
   std::lock_guard<std::mutex> guard{mutex_};
   auto obj = find_locked(type, ns, name);
   if (!obj)
-    throw api_error(404, "NotFound",
-                    type.group_resource() + " \"" + name + "\" not found",
-                    json::object{{"name", name},
-                                 {"group", type.group},
-                                 {"kind", type.plural}});
+    throw api_error(
+        404, "NotFound", type.group_resource() + " \"" + name + "\" not found",
+        json::object{
+            {"name", name}, {"group", type.group}, {"kind", type.plural}});
   return obj;
 }
 
@@ -140,8 +139,7 @@ list_page store::list(const resource_type& type, const std::string& ns,
       // Count what is left for remainingItemCount.
       std::size_t rest = 0;
       for (; it != b->second.end(); ++it) {
-        if (!prefix.empty()
-            && it->first.compare(0, prefix.size(), prefix) != 0)
+        if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0)
           break;
         if (labels.matches(*it->second) && fields.matches(*it->second))
           ++rest;
@@ -175,9 +173,12 @@ void store::require_namespace(const resource_type& type,
                     json::object{{"name", ns}, {"kind", "namespaces"}});
   if (!meta_str(*it->second, "deletionTimestamp").empty())
     throw api_error(403, "Forbidden",
-                    type.group_resource() + " is forbidden: unable to create "
-                    "new content in namespace " + ns + " because it is being "
-                    "terminated",
+                    type.group_resource()
+                        + " is forbidden: unable to create "
+                          "new content in namespace "
+                        + ns
+                        + " because it is being "
+                          "terminated",
                     json::object{{"kind", type.plural}});
 }
 
@@ -195,9 +196,9 @@ object_ptr store::commit(const resource_type& type, json::object next,
     b.erase(key);
   else
     b[key] = obj;
-  events_.push_back({rv_, event, type.group_resource(), ns, obj, old,
-                     std::make_shared<const std::string>(
-                       json::serialize(*obj))});
+  events_.push_back(
+      {rv_, event, type.group_resource(), ns, obj, old,
+       std::make_shared<const std::string>(json::serialize(*obj))});
   while (events_.size() > opts_.event_log_size) {
     oldest_ = events_.front().rv;
     events_.pop_front();
@@ -250,8 +251,8 @@ bool store::wait_events(const std::string& resource, std::uint64_t& rv,
   auto collect = [&] {
     // Events are in rv order: find the first one after rv.
     auto it = std::upper_bound(
-      events_.begin(), events_.end(), rv,
-      [](std::uint64_t v, const watch_event& e) { return v < e.rv; });
+        events_.begin(), events_.end(), rv,
+        [](std::uint64_t v, const watch_event& e) { return v < e.rv; });
     bool any = false;
     for (; it != events_.end(); ++it)
       if (it->resource == resource) {
@@ -276,7 +277,7 @@ std::uint64_t store::oldest_watchable() const {
 }
 
 void store::on_workload_change(
-  std::function<void(const resource_type&, const json::object&)> fn) {
+    std::function<void(const resource_type&, const json::object&)> fn) {
   std::lock_guard<std::mutex> guard{mutex_};
   on_workload_ = std::move(fn);
 }
@@ -291,7 +292,8 @@ const resource_type* store::type_of(const json::object& obj) const {
   return registry_.find_kind(str(obj, "apiVersion"), str(obj, "kind"));
 }
 
-// -- persistence ---------------------------------------------------------------
+// -- persistence
+// ---------------------------------------------------------------
 
 void store::save() {
   std::string text;

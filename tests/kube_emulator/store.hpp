@@ -19,7 +19,7 @@ namespace kube_emulator {
 /// One change, as watch streams see it.
 struct watch_event {
   std::uint64_t rv;
-  std::string type; ///< ADDED, MODIFIED, DELETED
+  std::string type;     ///< ADDED, MODIFIED, DELETED
   std::string resource; ///< group_resource() of the object's kind
   std::string ns;
   object_ptr object;
@@ -61,7 +61,8 @@ public:
 
   explicit store(options opts);
 
-  // -- kinds -------------------------------------------------------------------
+  // -- kinds
+  // -------------------------------------------------------------------
 
   std::optional<resource_type> find(const std::string& group,
                                     const std::string& version,
@@ -73,7 +74,8 @@ public:
     return f(registry_);
   }
 
-  // -- reads -------------------------------------------------------------------
+  // -- reads
+  // -------------------------------------------------------------------
 
   object_ptr get(const resource_type& type, const std::string& ns,
                  const std::string& name) const;
@@ -122,7 +124,8 @@ public:
                                         const std::string& owner_uid,
                                         std::vector<json::object> want);
 
-  // -- watch -------------------------------------------------------------------
+  // -- watch
+  // -------------------------------------------------------------------
 
   /// The current objects of a kind (for a watch from resourceVersion 0) and
   /// the resourceVersion they are at.
@@ -138,12 +141,13 @@ public:
   /// The oldest resourceVersion a watch may start from.
   std::uint64_t oldest_watchable() const;
 
-  // -- lifecycle ---------------------------------------------------------------
+  // -- lifecycle
+  // ---------------------------------------------------------------
 
   /// Called under the lock after a workload's generation changed (or it was
   /// created): the rollout controller's trigger.
   void on_workload_change(
-    std::function<void(const resource_type&, const json::object&)> fn);
+      std::function<void(const resource_type&, const json::object&)> fn);
   /// Removes namespaces marked for deletion, with their content (the
   /// namespace controller's job); called periodically.
   void reap_namespaces();
@@ -191,7 +195,7 @@ private:
   std::deque<watch_event> events_;
   std::uint64_t oldest_ = 0; ///< watches may start at rv >= oldest_
   std::map<std::string, std::chrono::steady_clock::time_point>
-    terminating_since_; ///< namespace key → first seen Terminating
+      terminating_since_; ///< namespace key → first seen Terminating
   bool stopped_ = false;
   bool dirty_ = false;
   std::function<void(const resource_type&, const json::object&)> on_workload_;

@@ -57,8 +57,10 @@ std::vector<column> columns_of(const resource_type& type) {
   if (k == "StatefulSet" || k == "ReplicaSet")
     return {{"Ready", "string", 0}};
   if (k == "DaemonSet")
-    return {{"Desired", "integer", 0}, {"Current", "integer", 0},
-            {"Ready", "integer", 0},   {"Up-to-date", "integer", 0},
+    return {{"Desired", "integer", 0},
+            {"Current", "integer", 0},
+            {"Ready", "integer", 0},
+            {"Up-to-date", "integer", 0},
             {"Available", "integer", 0}};
   if (k == "Pod")
     return {{"Ready", "string", 0},
@@ -82,9 +84,8 @@ json::array cells_of(const resource_type& type, const json::object& obj) {
   const auto& k = type.kind;
   auto* spec = child(obj, "spec");
   auto* st = child(obj, "status");
-  auto replicas = spec && spec->contains("replicas")
-                    ? int_at(spec, "replicas")
-                    : 1;
+  auto replicas =
+      spec && spec->contains("replicas") ? int_at(spec, "replicas") : 1;
   if (k == "Deployment")
     return {ratio(int_at(st, "readyReplicas"), replicas),
             int_at(st, "updatedReplicas"), int_at(st, "availableReplicas")};
@@ -116,7 +117,9 @@ json::array cells_of(const resource_type& type, const json::object& obj) {
             reason = str(*w, "reason");
       }
     return {ratio(ready, n),
-            !reason.empty() ? reason : phase.empty() ? "Pending" : phase,
+            !reason.empty() ? reason
+            : phase.empty() ? "Pending"
+                            : phase,
             std::to_string(restarts)};
   }
   if (k == "Service") {
@@ -161,8 +164,8 @@ std::string table_version(const std::string& accept) {
   // kubectl lists v1 first; answer with the first version offered.
   auto v1 = accept.find("as=Table;v=v1;");
   auto v1b = accept.find("v=v1beta1");
-  if (v1 == std::string::npos && accept.find("v=v1;g=meta.k8s.io")
-                                   != std::string::npos)
+  if (v1 == std::string::npos
+      && accept.find("v=v1;g=meta.k8s.io") != std::string::npos)
     v1 = accept.find("v=v1;g=meta.k8s.io");
   if (v1 != std::string::npos && (v1b == std::string::npos || v1 < v1b))
     return "meta.k8s.io/v1";
@@ -213,12 +216,12 @@ json::object make_table(const resource_type& type,
                                   {"description", c.name},
                                   {"priority", c.priority}});
     for (auto& c : type.columns)
-      defs.push_back(json::object{{"name", c.name},
-                                  {"type", c.type == "date" ? "string"
-                                                            : c.type},
-                                  {"format", ""},
-                                  {"description", c.json_path},
-                                  {"priority", c.priority}});
+      defs.push_back(
+          json::object{{"name", c.name},
+                       {"type", c.type == "date" ? "string" : c.type},
+                       {"format", ""},
+                       {"description", c.json_path},
+                       {"priority", c.priority}});
     defs.push_back(json::object{{"name", "Age"},
                                 {"type", "string"},
                                 {"format", ""},

@@ -23,10 +23,8 @@ class api_error : public std::runtime_error {
 public:
   api_error(int code, std::string reason, const std::string& message,
             json::object details = {})
-    : std::runtime_error(message),
-      code_(code),
-      reason_(std::move(reason)),
-      details_(std::move(details)) {}
+      : std::runtime_error(message), code_(code), reason_(std::move(reason)),
+        details_(std::move(details)) {}
 
   int code() const { return code_; }
   const std::string& reason() const { return reason_; }
@@ -48,7 +46,7 @@ api_error invalid(const std::string& kind, const std::string& name,
 /// A column of `kubectl get` output (a CRD's additionalPrinterColumns).
 struct printer_column {
   std::string name;
-  std::string type; ///< string, integer, number, boolean, date
+  std::string type;      ///< string, integer, number, boolean, date
   std::string json_path; ///< ".spec.replicas"
   int priority = 0;
 };
@@ -65,9 +63,9 @@ struct resource_type {
   std::vector<std::string> categories;
   bool has_status = false; ///< a /status subresource
   bool has_scale = false;  ///< a /scale subresource (autoscaling/v1 Scale)
-  bool delete_returns_object = false; ///< pods, serviceaccounts
-  bool has_generation = true;         ///< metadata.generation is kept
-  std::string crd_name;               ///< set for custom resources
+  bool delete_returns_object = false;  ///< pods, serviceaccounts
+  bool has_generation = true;          ///< metadata.generation is kept
+  std::string crd_name;                ///< set for custom resources
   std::vector<printer_column> columns; ///< extra Table columns of a CRD
 
   std::string group_version() const {

@@ -111,16 +111,16 @@ void api_server::start_watch(const httplib::Request& req,
   res.status = 200;
   // Not plain "application/json": httplib would gzip the stream and hold
   // events back in the compressor.
-  res.set_chunked_content_provider(
-    "application/json;stream=watch",
-    [this, st](size_t, httplib::DataSink& sink) {
-      // httplib does not catch exceptions from providers.
-      try {
-        return stream_watch(*st, sink);
-      } catch (const std::exception&) {
-        return false;
-      }
-    });
+  res.set_chunked_content_provider("application/json;stream=watch",
+                                   [this, st](size_t, httplib::DataSink& sink) {
+                                     // httplib does not catch exceptions from
+                                     // providers.
+                                     try {
+                                       return stream_watch(*st, sink);
+                                     } catch (const std::exception&) {
+                                       return false;
+                                     }
+                                   });
 }
 
 bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
@@ -130,9 +130,8 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
   };
   if (st->too_large) {
     api_error e(504, "Timeout",
-                "Timeout: Too large resource version: "
-                  + std::to_string(st->rv) + ", current: "
-                  + std::to_string(store_.resource_version()),
+                "Timeout: Too large resource version: " + std::to_string(st->rv)
+                    + ", current: " + std::to_string(store_.resource_version()),
                 json::object{{"causes",
                               {{{"reason", "ResourceVersionTooLarge"},
                                 {"message", "Too large resource version"}}}},
@@ -143,9 +142,8 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
   }
   if (st->expired) {
     api_error gone(410, "Expired",
-                   "too old resource version: " + std::to_string(st->rv)
-                     + " (" + std::to_string(store_.oldest_watchable())
-                     + ")");
+                   "too old resource version: " + std::to_string(st->rv) + " ("
+                       + std::to_string(store_.oldest_watchable()) + ")");
     write(event_line("ERROR", gone.status()));
     sink.done();
     return true;
@@ -166,12 +164,12 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
     sink.done();
     return true;
   }
-  auto until = std::min(st->deadline, st->bookmarks ? st->next_bookmark
-                                                    : st->deadline);
+  auto until =
+      std::min(st->deadline, st->bookmarks ? st->next_bookmark : st->deadline);
   // Wake at least every second to notice a client that went away.
   until = std::min(until, now + std::chrono::seconds(1));
-  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-    until - now);
+  auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
   bool stopped = false;
   st->batch.clear();
   if (!store_.wait_events(st->type.group_resource(), st->rv, st->batch,
@@ -201,9 +199,9 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
   }
   if (st->bookmarks && clock::now() >= st->next_bookmark) {
     json::object mark{
-      {"kind", st->type.kind},
-      {"apiVersion", st->type.group_version()},
-      {"metadata", {{"resourceVersion", std::to_string(st->rv)}}}};
+        {"kind", st->type.kind},
+        {"apiVersion", st->type.group_version()},
+        {"metadata", {{"resourceVersion", std::to_string(st->rv)}}}};
     chunk += event_line("BOOKMARK", mark);
     st->next_bookmark = clock::now() + config_.bookmark_interval;
   }

@@ -11,18 +11,17 @@ namespace kube_emulator {
 namespace {
 
 api_error not_found(const resource_type& type, const std::string& name) {
-  return api_error(404, "NotFound",
-                   type.group_resource() + " \"" + name + "\" not found",
-                   json::object{{"name", name},
-                                {"group", type.group},
-                                {"kind", type.plural}});
+  return api_error(
+      404, "NotFound", type.group_resource() + " \"" + name + "\" not found",
+      json::object{
+          {"name", name}, {"group", type.group}, {"kind", type.plural}});
 }
 
 api_error conflict(const resource_type& type, const std::string& name,
                    const std::string& why) {
   return api_error(409, "Conflict",
                    "Operation cannot be fulfilled on " + type.group_resource()
-                     + " \"" + name + "\": " + why,
+                       + " \"" + name + "\": " + why,
                    json::object{{"name", name},
                                 {"group", type.group},
                                 {"kind", type.plural}});
@@ -36,8 +35,8 @@ void check_kind(const resource_type& type, json::object& body, bool required) {
     throw bad_request("apiVersion and kind are required for apply");
   if (!kind.empty() && kind != type.kind)
     throw bad_request("the kind in the body (" + kind
-                      + ") does not match the kind of the URL ("
-                      + type.kind + ")");
+                      + ") does not match the kind of the URL (" + type.kind
+                      + ")");
   if (!api_version.empty() && api_version != type.group_version())
     throw bad_request("the API version in the data (" + api_version
                       + ") does not match the expected API version ("
@@ -114,12 +113,14 @@ object_ptr store::create_locked(const resource_type& type,
   if (type.kind == "CustomResourceDefinition") {
     crd_kinds = resource_registry::from_crd(body);
     auto& status = child_or_create(body, "status");
-    status["conditions"] = json::array{
-      {{"type", "NamesAccepted"}, {"status", "True"}, {"reason", "NoConflicts"},
-       {"lastTransitionTime", now_rfc3339()}},
-      {{"type", "Established"}, {"status", "True"},
-       {"reason", "InitialNamesAccepted"},
-       {"lastTransitionTime", now_rfc3339()}}};
+    status["conditions"] = json::array{{{"type", "NamesAccepted"},
+                                        {"status", "True"},
+                                        {"reason", "NoConflicts"},
+                                        {"lastTransitionTime", now_rfc3339()}},
+                                       {{"type", "Established"},
+                                        {"status", "True"},
+                                        {"reason", "InitialNamesAccepted"},
+                                        {"lastTransitionTime", now_rfc3339()}}};
     if (auto* spec = child(body, "spec"))
       if (auto* names = spec->if_contains("names"))
         status["acceptedNames"] = *names;
@@ -158,9 +159,9 @@ object_ptr store::finish_write(const resource_type& type, object_ptr old,
     return child_or_create(next, "metadata");
   };
   auto& old_md = *child(*old, "metadata");
-  for (const char* k : {"name", "namespace", "uid", "creationTimestamp",
-                        "generation", "deletionTimestamp",
-                        "deletionGracePeriodSeconds"}) {
+  for (const char* k :
+       {"name", "namespace", "uid", "creationTimestamp", "generation",
+        "deletionTimestamp", "deletionGracePeriodSeconds"}) {
     if (auto* v = old_md.if_contains(k))
       meta()[k] = *v;
     else
@@ -188,8 +189,7 @@ object_ptr store::finish_write(const resource_type& type, object_ptr old,
     ssa::record_update(old.get(), next,
                        {opts.field_manager, type.group_version()});
   // An object marked for deletion goes once its last finalizer is gone.
-  bool release =
-    meta().contains("deletionTimestamp") && !has_finalizers(next);
+  bool release = meta().contains("deletionTimestamp") && !has_finalizers(next);
   if (release) {
     auto obj = commit(type, std::move(next), "DELETED", old, opts.dry_run);
     if (!opts.dry_run)
@@ -275,7 +275,8 @@ write_result store::patch(const resource_type& type, const std::string& ns,
     ssa::identity who{opts.field_manager, type.group_version()};
     if (!old) {
       auto merged = ssa::apply(nullptr, applied, who, opts.force);
-      json::value managed = child_or_create(merged, "metadata")["managedFields"];
+      json::value managed =
+          child_or_create(merged, "metadata")["managedFields"];
       return {create_locked(type, ns, std::move(merged), opts, false, &managed),
               201};
     }
@@ -287,8 +288,7 @@ write_result store::patch(const resource_type& type, const std::string& ns,
     auto merged = ssa::apply(old.get(), applied, who, opts.force);
     write_options apply_opts = opts;
     apply_opts.field_manager = "\x01apply"; // fields already recorded
-    return {finish_write(type, old, std::move(merged), apply_opts,
-                         subresource),
+    return {finish_write(type, old, std::move(merged), apply_opts, subresource),
             200};
   }
   if (!old)
@@ -339,8 +339,10 @@ void store::cascade_locked(const std::string& uid, const delete_options& opts) {
   for (auto& [resource, obj] : dependents) {
     auto* type = type_of(*obj);
     bool gone = false;
-    if (type && find_locked(*type, meta_str(*obj, "namespace"),
-                            meta_str(*obj, "name")) == obj)
+    if (type
+        && find_locked(*type, meta_str(*obj, "namespace"),
+                       meta_str(*obj, "name"))
+               == obj)
       remove_locked(*type, obj, opts, gone);
   }
 }
@@ -350,16 +352,18 @@ write_result store::remove_locked(const resource_type& type, object_ptr old,
   auto name = meta_str(*old, "name");
   if (!opts.precondition_uid.empty()
       && opts.precondition_uid != meta_str(*old, "uid"))
-    throw conflict(type, name, "Precondition failed: UID in precondition: "
-                                 + opts.precondition_uid
-                                 + ", UID in object meta: "
-                                 + meta_str(*old, "uid"));
+    throw conflict(type, name,
+                   "Precondition failed: UID in precondition: "
+                       + opts.precondition_uid
+                       + ", UID in object meta: " + meta_str(*old, "uid"));
   if (!opts.precondition_rv.empty()
       && opts.precondition_rv != meta_str(*old, "resourceVersion"))
     throw conflict(type, name,
                    "Precondition failed: ResourceVersion in precondition: "
-                     + opts.precondition_rv + ", ResourceVersion in object "
-                     "meta: " + meta_str(*old, "resourceVersion"));
+                       + opts.precondition_rv
+                       + ", ResourceVersion in object "
+                         "meta: "
+                       + meta_str(*old, "resourceVersion"));
   if (has_finalizers(*old)) {
     gone = false;
     if (!meta_str(*old, "deletionTimestamp").empty())

@@ -27,7 +27,7 @@ public:
   };
 
   explicit api_client(const kube_emulator& emu, bool with_token = true)
-    : client_("127.0.0.1", emu.port()) {
+      : client_("127.0.0.1", emu.port()) {
     client_.set_ca_cert_path(emu.ca_path().c_str());
     client_.enable_server_certificate_verification(true);
     if (with_token)

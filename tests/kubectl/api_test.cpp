@@ -24,9 +24,9 @@ const std::string cms = "/api/v1/namespaces/default/configmaps";
 
 std::string configmap(const std::string& name, const std::string& labels = "",
                       const std::string& extra_meta = "") {
-  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")"
-         + name + "\"" + (labels.empty() ? "" : ",\"labels\":" + labels)
-         + extra_meta + R"(},"data":{"a":"1"}})";
+  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name
+         + "\"" + (labels.empty() ? "" : ",\"labels\":" + labels) + extra_meta
+         + R"(},"data":{"a":"1"}})";
 }
 
 std::string meta(const api_client::reply& r, const char* key) {
@@ -64,7 +64,8 @@ TEST_CASE("bad input gets Status errors and never a crash") {
   r = c.patch(cms + "/x?fieldManager=t", "apiVersion: v1\nkind: [unclosed\n",
               "application/apply-patch+yaml");
   CHECK(r.status == 400);
-  r = c.patch(cms + "/x?fieldManager=t", "{\"a\":", "application/merge-patch+json");
+  r = c.patch(cms + "/x?fieldManager=t",
+              "{\"a\":", "application/merge-patch+json");
   CHECK(r.status == 400);
 
   r = c.patch(cms + "/x", configmap("x"), "application/apply-patch+yaml");
@@ -186,16 +187,17 @@ TEST_CASE("list paging and selectors") {
   kube_emulator emu{dir.file("kc"), opts()};
   api_client c{emu};
   for (int i = 0; i < 5; ++i)
-    REQUIRE(c.post(cms, configmap("cm" + std::to_string(i),
-                                  i % 2 ? R"({"odd":"yes"})"
-                                        : R"({"odd":"no"})"))
-              .status
-            == 201);
+    REQUIRE(
+        c.post(cms, configmap("cm" + std::to_string(i),
+                              i % 2 ? R"({"odd":"yes"})" : R"({"odd":"no"})"))
+            .status
+        == 201);
   std::set<std::string> seen;
   std::string next;
   int pages = 0;
   do {
-    auto r = c.get(cms + "?limit=2" + (next.empty() ? "" : "&continue=" + next));
+    auto r =
+        c.get(cms + "?limit=2" + (next.empty() ? "" : "&continue=" + next));
     REQUIRE(r.status == 200);
     auto list = r.json().as_object();
     CHECK(list.at("kind") == "ConfigMapList");
@@ -233,11 +235,14 @@ TEST_CASE("watch: events after a resourceVersion, bookmarks, 410 Gone") {
   std::thread writer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     api_client w{emu};
-    w.patch(cms + "/w", R"({"data":{"a":"2"}})", "application/merge-patch+json");
+    w.patch(cms + "/w", R"({"data":{"a":"2"}})",
+            "application/merge-patch+json");
   });
   auto text = read_watch(c,
-                         cms + "?watch=true&allowWatchBookmarks=true"
-                               "&timeoutSeconds=20&resourceVersion=" + rv,
+                         cms
+                             + "?watch=true&allowWatchBookmarks=true"
+                               "&timeoutSeconds=20&resourceVersion="
+                             + rv,
                          [](const std::string& t) {
                            return t.find("MODIFIED") != std::string::npos
                                   && t.find("BOOKMARK") != std::string::npos;
@@ -248,26 +253,27 @@ TEST_CASE("watch: events after a resourceVersion, bookmarks, 410 Gone") {
   CHECK(text.find("\"type\":\"ADDED\"") == std::string::npos);
 
   // From "0": the current objects first, as ADDED.
-  text = read_watch(c, cms + "?watch=1&timeoutSeconds=5",
-                    [](const std::string& t) {
-                      return t.find('\n') != std::string::npos;
-                    });
+  text = read_watch(
+      c, cms + "?watch=1&timeoutSeconds=5",
+      [](const std::string& t) { return t.find('\n') != std::string::npos; });
   CHECK(text.find("\"type\":\"ADDED\"") != std::string::npos);
 
   // The event log keeps 5 events: an old resourceVersion is gone.
   for (int i = 0; i < 8; ++i)
     c.patch(cms + "/w", "{\"data\":{\"a\":\"" + std::to_string(i) + "\"}}",
             "application/merge-patch+json");
-  text = read_watch(c, cms + "?watch=true&timeoutSeconds=5&resourceVersion="
-                         + rv,
-                    [](const std::string&) { return false; });
+  text =
+      read_watch(c, cms + "?watch=true&timeoutSeconds=5&resourceVersion=" + rv,
+                 [](const std::string&) { return false; });
   CHECK(text.find("\"type\":\"ERROR\"") != std::string::npos);
   CHECK(text.find("\"code\":410") != std::string::npos);
   CHECK(text.find("\"reason\":\"Expired\"") != std::string::npos);
 
   // A resourceVersion the server has not reached yet.
-  text = read_watch(c, cms + "?watch=true&timeoutSeconds=5&resourceVersion="
-                         "999999",
+  text = read_watch(c,
+                    cms
+                        + "?watch=true&timeoutSeconds=5&resourceVersion="
+                          "999999",
                     [](const std::string&) { return false; });
   CHECK(text.find("\"code\":504") != std::string::npos);
   CHECK(text.find("ResourceVersionTooLarge") != std::string::npos);
@@ -300,15 +306,14 @@ TEST_CASE("deletion: propagation, finalizers, namespaces") {
         + meta(owner, "uid") + "\"}]";
   c.del(cms + "/child");
   REQUIRE(c.post(cms, configmap("child", "", ref)).status == 201);
-  REQUIRE(c.del(cms + "/owner", R"({"propagationPolicy":"Background"})")
-            .status
+  REQUIRE(c.del(cms + "/owner", R"({"propagationPolicy":"Background"})").status
           == 200);
   CHECK(c.get(cms + "/child").status == 404);
 
   // A finalizer holds the object until it is removed.
   REQUIRE(c.post(cms, configmap("held", "",
                                 ",\"finalizers\":[\"example.com/keep\"]"))
-            .status
+              .status
           == 201);
   r = c.del(cms + "/held");
   REQUIRE(r.status == 200);
@@ -323,7 +328,7 @@ TEST_CASE("deletion: propagation, finalizers, namespaces") {
   REQUIRE(c.post("/api/v1/namespaces",
                  R"({"apiVersion":"v1","kind":"Namespace",
                      "metadata":{"name":"tmp"}})")
-            .status
+              .status
           == 201);
   REQUIRE(c.post("/api/v1/namespaces/tmp/configmaps", configmap("x")).status
           == 201);
@@ -413,11 +418,13 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
   auto apply = [&](const std::string& manager, const std::string& labels,
                    const std::string& containers, bool force = false) {
     std::string body = R"({"apiVersion":"apps/v1","kind":"Deployment",
-      "metadata":{"name":"web","labels":)" + labels + R"(},"spec":{
+      "metadata":{"name":"web","labels":)"
+                       + labels + R"(},"spec":{
       "selector":{"matchLabels":{"app":"web"}},"template":{"metadata":
-      {"labels":{"app":"web"}},"spec":{"containers":)" + containers + "}}}}";
+      {"labels":{"app":"web"}},"spec":{"containers":)"
+                       + containers + "}}}}";
     return c.patch(deploys + "/web?fieldManager=" + manager
-                     + (force ? "&force=true" : ""),
+                       + (force ? "&force=true" : ""),
                    body, "application/apply-patch+yaml");
   };
   const std::string two = R"([{"name":"a","image":"a:1"},
@@ -450,7 +457,7 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
   CHECK(!labels.contains("tier"));
   CHECK(labels.contains("owner"));
   auto containers =
-    r.json().at("spec").at("template").at("spec").at("containers").as_array();
+      r.json().at("spec").at("template").at("spec").at("containers").as_array();
   REQUIRE(containers.size() == 1);
   CHECK(containers[0].at("name") == "a");
   CHECK(r.json().at("metadata").at("generation") == 2);
@@ -463,7 +470,7 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
   REQUIRE(r.status == 409);
   CHECK(r.reason() == "Conflict");
   CHECK(std::string(r.json().at("message").as_string())
-          .find("conflict with \"gitops\"")
+            .find("conflict with \"gitops\"")
         != std::string::npos);
   auto causes = r.json().at("details").at("causes").as_array();
   REQUIRE(causes.size() == 1);
@@ -488,7 +495,7 @@ TEST_CASE("server-side apply: ownership, removal, sharing, conflicts") {
   r = apply("gitops", R"({"app":"web"})", one);
   CHECK(r.status == 409);
   CHECK(std::string(r.json().at("message").as_string())
-          .find("\"ops\" using apps/v1")
+            .find("\"ops\" using apps/v1")
         != std::string::npos);
 }
 
@@ -501,38 +508,51 @@ TEST_CASE("odd bodies on every verb leave the server standing") {
   REQUIRE(c.post(deploys, R"({"metadata":{"name":"target"},"spec":{
     "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":
     {"a":"b"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}}})")
-            .status
+              .status
           == 201);
   const std::vector<std::string> bodies = {
-    "null", "1", "\"s\"", "[]", "{}", "true", "{\"metadata\":null}",
-    R"({"metadata":"x"})", R"({"metadata":{"name":5}})",
-    R"({"metadata":{"labels":{"a":null}}})",
-    R"({"metadata":{"labels":"x","annotations":[1]}})",
-    R"({"metadata":{"managedFields":"x"}})",
-    R"({"metadata":{"managedFields":[{"manager":1,"fieldsV1":{"k:{":{}}}]}})",
-    R"({"metadata":{"ownerReferences":"x","finalizers":{}}})",
-    R"({"metadata":{"resourceVersion":7,"generation":"x"}})",
-    R"({"spec":null,"status":[]})",
-    R"({"spec":{"replicas":"many","template":null}})",
-    R"({"spec":{"template":{"spec":{"containers":[1,null,{"name":{}}]}}}})",
-    R"({"spec":{"template":{"spec":{"containers":[{"name":"c",
+      "null",
+      "1",
+      "\"s\"",
+      "[]",
+      "{}",
+      "true",
+      "{\"metadata\":null}",
+      R"({"metadata":"x"})",
+      R"({"metadata":{"name":5}})",
+      R"({"metadata":{"labels":{"a":null}}})",
+      R"({"metadata":{"labels":"x","annotations":[1]}})",
+      R"({"metadata":{"managedFields":"x"}})",
+      R"({"metadata":{"managedFields":[{"manager":1,"fieldsV1":{"k:{":{}}}]}})",
+      R"({"metadata":{"ownerReferences":"x","finalizers":{}}})",
+      R"({"metadata":{"resourceVersion":7,"generation":"x"}})",
+      R"({"spec":null,"status":[]})",
+      R"({"spec":{"replicas":"many","template":null}})",
+      R"({"spec":{"template":{"spec":{"containers":[1,null,{"name":{}}]}}}})",
+      R"({"spec":{"template":{"spec":{"containers":[{"name":"c",
        "image":"i:crashloop","$patch":"delete"}]}}}})",
-    R"({"$patch":"replace"})", R"({"$patch":"delete"})",
-    R"({"$setElementOrder/containers":[{"name":"c"}]})",
-    R"({"$deleteFromPrimitiveList/finalizers":["x"]})",
-    R"([{"op":"remove","path":"/metadata"}])",
-    R"([{"op":"replace","path":"","value":3}])",
-    R"([{"op":"add","path":"/spec/x/y/z","value":1}])",
-    R"([{"op":"move","from":"/spec","path":"/spec/child"}])",
-    R"([{"op":"test","path":"/nope","value":1}, 5])",
-    R"([{"op":"copy","from":"/metadata/labels/~2","path":"/a"}])",
-    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target}\ndata: [1]\n",
-    "key: &a [*a]\n", "- - - -\n", ": :\n", "\t\x01\x02", ",\n",
-    "a: b\n,\n", "a: &x [*x, *x]\nb: &y [*x, *x]\nc: &z [*y, *y]\n",
+      R"({"$patch":"replace"})",
+      R"({"$patch":"delete"})",
+      R"({"$setElementOrder/containers":[{"name":"c"}]})",
+      R"({"$deleteFromPrimitiveList/finalizers":["x"]})",
+      R"([{"op":"remove","path":"/metadata"}])",
+      R"([{"op":"replace","path":"","value":3}])",
+      R"([{"op":"add","path":"/spec/x/y/z","value":1}])",
+      R"([{"op":"move","from":"/spec","path":"/spec/child"}])",
+      R"([{"op":"test","path":"/nope","value":1}, 5])",
+      R"([{"op":"copy","from":"/metadata/labels/~2","path":"/a"}])",
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target}\ndata: [1]\n",
+      "key: &a [*a]\n",
+      "- - - -\n",
+      ": :\n",
+      "\t\x01\x02",
+      ",\n",
+      "a: b\n,\n",
+      "a: &x [*x, *x]\nb: &y [*x, *x]\nc: &z [*y, *y]\n",
   };
   const std::vector<std::string> types = {
-    "application/json-patch+json", "application/merge-patch+json",
-    "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
+      "application/json-patch+json", "application/merge-patch+json",
+      "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
   for (const auto& base : {cms, deploys}) {
     for (auto& body : bodies) {
       INFO(base << " " << body);
@@ -573,13 +593,13 @@ TEST_CASE("Secrets encode stringData; immutable fields stay put") {
   REQUIRE(c.post(deploys, R"({"metadata":{"name":"d"},"spec":{
     "selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":
     {"a":"b","c":"d"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}}})")
-            .status
+              .status
           == 201);
   r = c.patch(deploys + "/d",
               R"({"spec":{"selector":{"matchLabels":{"c":"d"}}}})",
               "application/merge-patch+json");
   CHECK(r.status == 422);
-  CHECK(std::string(r.json().at("message").as_string())
-          .find("field is immutable")
-        != std::string::npos);
+  CHECK(
+      std::string(r.json().at("message").as_string()).find("field is immutable")
+      != std::string::npos);
 }

@@ -13,11 +13,13 @@ using namespace kube_emulator;
 
 namespace {
 
-json::object obj(const char* text) { return json::parse(text).as_object(); }
+json::object obj(const char* text) {
+  return json::parse(text).as_object();
+}
 
 json::object labelled(const char* labels) {
-  return obj((std::string(R"({"metadata":{"labels":)") + labels + "}}")
-               .c_str());
+  return obj(
+      (std::string(R"({"metadata":{"labels":)") + labels + "}}").c_str());
 }
 
 } // namespace
@@ -42,7 +44,7 @@ TEST_CASE("field selectors") {
                    "status":{"phase":"Running"},"spec":{"n":3}})");
   CHECK(selector::fields("metadata.name=x").matches(o));
   CHECK(selector::fields("metadata.namespace==ns,status.phase=Running")
-          .matches(o));
+            .matches(o));
   CHECK_FALSE(selector::fields("metadata.name!=x").matches(o));
   CHECK(selector::fields("spec.n=3").matches(o));
   CHECK_THROWS_AS(selector::fields("metadata.name"), api_error);
@@ -70,7 +72,7 @@ TEST_CASE("strategic merge patch merges lists by their keys") {
     {"name":"b","image":"b:2"},{"name":"c","image":"c:1"}],"args":["y"]},
     "metadata":{"finalizers":["f1","f2"]}})"));
   r = strategic_merge_patch(
-    r, json::parse(R"({"metadata":{"$deleteFromPrimitiveList/finalizers":
+      r, json::parse(R"({"metadata":{"$deleteFromPrimitiveList/finalizers":
                    ["f1"]},"spec":{"$patch":"replace","x":1}})"));
   CHECK(r == json::parse(R"({"spec":{"x":1},
                              "metadata":{"finalizers":["f2"]}})"));
@@ -87,12 +89,12 @@ TEST_CASE("JSON patch (RFC 6902)") {
     {"op":"remove","path":"/a/b/0"},
     {"op":"test","path":"/a/b","value":[9,2,3]}])"));
   CHECK(r == json::parse(R"({"a":{"b":[9,2,3]},"c":"e","g/h":"e"})"));
-  CHECK_THROWS_AS(json_patch(t, json::parse(
-                                  R"([{"op":"test","path":"/c","value":1}])")),
-                  api_error);
   CHECK_THROWS_AS(
-    json_patch(t, json::parse(R"([{"op":"remove","path":"/nope"}])")),
-    api_error);
+      json_patch(t, json::parse(R"([{"op":"test","path":"/c","value":1}])")),
+      api_error);
+  CHECK_THROWS_AS(
+      json_patch(t, json::parse(R"([{"op":"remove","path":"/nope"}])")),
+      api_error);
   CHECK_THROWS_AS(json_patch(t, json::parse(R"([{"op":"jump"}])")), api_error);
   CHECK_THROWS_AS(json_patch(t, json::parse(R"({})")), api_error);
 }
@@ -125,18 +127,18 @@ TEST_CASE("field sets in the FieldsV1 format") {
 TEST_CASE("server-side apply merges, drops and conflicts per manager") {
   ssa::identity me{"me", "v1"}, them{"them", "v1"};
   auto first = ssa::apply(
-    nullptr, obj(R"({"metadata":{"name":"c","labels":{"a":"1","b":"1"}},
+      nullptr, obj(R"({"metadata":{"name":"c","labels":{"a":"1","b":"1"}},
                      "data":{"x":"1"}})"),
-    me, false);
+      me, false);
   // Another manager writes a label by update.
   json::object updated = first;
   updated["metadata"].as_object()["labels"].as_object()["c"] = "1";
   ssa::record_update(&first, updated, them);
   // Dropping "b" removes it; "c" belongs to them and stays.
-  auto second = ssa::apply(
-    &updated, obj(R"({"metadata":{"name":"c","labels":{"a":"1"}},
+  auto second =
+      ssa::apply(&updated, obj(R"({"metadata":{"name":"c","labels":{"a":"1"}},
                       "data":{"x":"1"}})"),
-    me, false);
+                 me, false);
   auto& labels = second.at("metadata").at("labels").as_object();
   CHECK(labels.contains("a"));
   CHECK_FALSE(labels.contains("b"));

@@ -11,7 +11,7 @@
 #define SKIP_WITHOUT_KUBECTL()                                                 \
   do {                                                                         \
     if (!fluxd::test::have_program("kubectl")) {                               \
-      WARN("kubectl is not installed: skipping this test");                   \
+      WARN("kubectl is not installed: skipping this test");                    \
       return;                                                                  \
     }                                                                          \
   } while (false)
@@ -22,8 +22,8 @@ namespace fluxd::test {
 struct kubectl_env {
   explicit kubectl_env(const std::string& auth = "token",
                        const std::string& state_dir = {})
-    : dir("kubectl-test"),
-      emulator(dir.file("kubeconfig"), make_options(auth, state_dir)) {}
+      : dir("kubectl-test"),
+        emulator(dir.file("kubeconfig"), make_options(auth, state_dir)) {}
 
   static kube_emulator::options make_options(const std::string& auth,
                                              const std::string& state_dir) {

@@ -90,8 +90,12 @@ std::string deployment(const std::string& name, const std::string& image,
          + "\n  namespace: default\nspec:\n  replicas: "
          + std::to_string(replicas)
          + "\n  progressDeadlineSeconds: 2\n"
-           "  selector:\n    matchLabels: {app: " + name + "}\n"
-           "  template:\n    metadata:\n      labels: {app: " + name + "}\n"
+           "  selector:\n    matchLabels: {app: "
+         + name
+         + "}\n"
+           "  template:\n    metadata:\n      labels: {app: "
+         + name
+         + "}\n"
            "    spec:\n      containers:\n      - name: main\n        image: "
          + image + "\n";
 }
@@ -129,7 +133,7 @@ TEST_CASE("kubectl apply --server-side applies a directory of mixed kinds") {
   REQUIRE(r.status == 0);
   CHECK(r.out.find("deployment.apps/web serverside-applied")
         != std::string::npos);
-  CHECK(r.out.find("clusterrole.rbac.authorization.k8s.io/reader") 
+  CHECK(r.out.find("clusterrole.rbac.authorization.k8s.io/reader")
         != std::string::npos);
 
   auto list = get_json(k, {"deploy,cm,svc", "-A"});
@@ -150,7 +154,7 @@ TEST_CASE("kubectl apply --server-side applies a directory of mixed kinds") {
   // Applying the same again changes nothing.
   auto before = get_json(k, {"deploy", "web", "-n", "demo"});
   REQUIRE(k.kubectl({"apply", "--server-side", "-f", k.dir.file("manifests")})
-            .status
+              .status
           == 0);
   auto after = get_json(k, {"deploy", "web", "-n", "demo"});
   CHECK(after.at("metadata").at("generation")
@@ -163,9 +167,9 @@ TEST_CASE("kubectl applies a CRD and then its custom resource") {
   write_file(k.dir.file("crd.yaml"), crd_manifest);
   write_file(k.dir.file("hr.yaml"), hr_manifest);
   // Before the CRD the kind is unknown to kubectl.
-  CHECK(k.kubectl({"apply", "--server-side", "-f", k.dir.file("hr.yaml")})
-          .status
-        != 0);
+  CHECK(
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("hr.yaml")}).status
+      != 0);
   auto r = k.kubectl({"apply", "--server-side", "-f", k.dir.file("crd.yaml")});
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -184,15 +188,14 @@ TEST_CASE("kubectl annotate, label and delete") {
   kubectl_env k;
   write_file(k.dir.file("m.yaml"), mixed_manifests);
   REQUIRE(
-    k.kubectl({"apply", "--server-side", "-f", k.dir.file("m.yaml")}).status
-    == 0);
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("m.yaml")}).status
+      == 0);
   auto before = get_json(k, {"deploy", "web", "-n", "demo"});
-  REQUIRE(k.kubectl({"annotate", "-n", "demo", "deploy", "web",
-                     "example.com/x=y"})
-            .status
-          == 0);
-  REQUIRE(k.kubectl({"label", "-n", "demo", "cm", "cfg", "tier=backend"})
-            .status
+  REQUIRE(
+      k.kubectl({"annotate", "-n", "demo", "deploy", "web", "example.com/x=y"})
+          .status
+      == 0);
+  REQUIRE(k.kubectl({"label", "-n", "demo", "cm", "cfg", "tier=backend"}).status
           == 0);
   auto d = get_json(k, {"deploy", "web", "-n", "demo"});
   CHECK(d.at("metadata").at("annotations").at("example.com/x") == "y");
@@ -218,7 +221,7 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   kubectl_env k;
   write_file(k.dir.file("good.yaml"), deployment("good", "web:1.0", 3));
   REQUIRE(k.kubectl({"apply", "--server-side", "-f", k.dir.file("good.yaml")})
-            .status
+              .status
           == 0);
   auto r = k.kubectl({"rollout", "status", "deploy/good", "--timeout=20s"});
   INFO(r.err);
@@ -239,7 +242,7 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   // A new image: the generation moves on and the rollout completes again.
   write_file(k.dir.file("good.yaml"), deployment("good", "web:1.1", 3));
   REQUIRE(k.kubectl({"apply", "--server-side", "-f", k.dir.file("good.yaml")})
-            .status
+              .status
           == 0);
   r = k.kubectl({"rollout", "status", "deploy/good", "--timeout=20s"});
   REQUIRE(r.status == 0);
@@ -249,9 +252,9 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   // crashloop images never become ready; the progress deadline (2 s) fails
   // the rollout.
   write_file(k.dir.file("bad.yaml"), deployment("bad", "web:crashloop", 1));
-  REQUIRE(k.kubectl({"apply", "--server-side", "-f", k.dir.file("bad.yaml")})
-            .status
-          == 0);
+  REQUIRE(
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("bad.yaml")}).status
+      == 0);
   r = k.kubectl({"rollout", "status", "deploy/bad", "--timeout=20s"});
   CHECK(r.status != 0);
   CHECK(r.err.find("exceeded its progress deadline") != std::string::npos);
@@ -263,9 +266,9 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   bool gone = false;
   for (int i = 0; i < 50 && !gone; ++i) {
     gone = get_json(k, {"pods,rs", "-l", "app=good"})
-             .at("items")
-             .as_array()
-             .empty();
+               .at("items")
+               .as_array()
+               .empty();
     if (!gone)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -279,16 +282,17 @@ TEST_CASE("kubectl rollout status for a StatefulSet and a DaemonSet") {
                     "  template:\n    metadata:\n      labels: {app: x}\n"
                     "    spec:\n      containers:\n      - {name: c, image: "
                     "x:1}\n";
-  write_file(k.dir.file("w.yaml"),
-             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, "
-             "namespace: default}\nspec:\n  serviceName: db\n  replicas: 2\n"
-               + pod
-               + "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: "
-                 "agent, namespace: default}\nspec:\n"
-               + pod);
+  write_file(
+      k.dir.file("w.yaml"),
+      "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, "
+      "namespace: default}\nspec:\n  serviceName: db\n  replicas: 2\n"
+          + pod
+          + "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: "
+            "agent, namespace: default}\nspec:\n"
+          + pod);
   REQUIRE(
-    k.kubectl({"apply", "--server-side", "-f", k.dir.file("w.yaml")}).status
-    == 0);
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("w.yaml")}).status
+      == 0);
   auto r = k.kubectl({"rollout", "status", "sts/db", "--timeout=20s"});
   INFO(r.out << r.err);
   CHECK(r.status == 0);
@@ -304,15 +308,15 @@ TEST_CASE("kubectl get --watch sees a change") {
              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\n"
              "data: {a: '1'}\n");
   REQUIRE(
-    k.kubectl({"apply", "--server-side", "-f", k.dir.file("cm.yaml")}).status
-    == 0);
-  child_process watch{k.kubectl_argv({"get", "cm", "watched", "--watch",
-                                      "-o", "jsonpath={.data.a}{\"\\n\"}"}),
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("cm.yaml")}).status
+      == 0);
+  child_process watch{k.kubectl_argv({"get", "cm", "watched", "--watch", "-o",
+                                      "jsonpath={.data.a}{\"\\n\"}"}),
                       k.process_options()};
   REQUIRE(watch.wait_for_output("1", std::chrono::seconds(20)));
   REQUIRE(k.kubectl({"patch", "cm", "watched", "--type=merge", "-p",
                      "{\"data\":{\"a\":\"changed\"}}"})
-            .status
+              .status
           == 0);
   CHECK(watch.wait_for_output("changed", std::chrono::seconds(20)));
 }
@@ -322,8 +326,8 @@ TEST_CASE("kubectl reports a server-side apply conflict") {
   kubectl_env k;
   write_file(k.dir.file("d.yaml"), deployment("web", "web:1.0", 2));
   REQUIRE(
-    k.kubectl({"apply", "--server-side", "-f", k.dir.file("d.yaml")}).status
-    == 0);
+      k.kubectl({"apply", "--server-side", "-f", k.dir.file("d.yaml")}).status
+      == 0);
   write_file(k.dir.file("d2.yaml"), deployment("web", "web:1.0", 5));
   auto r = k.kubectl({"apply", "--server-side", "--field-manager=other", "-f",
                       k.dir.file("d2.yaml")});

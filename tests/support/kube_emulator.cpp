@@ -7,7 +7,7 @@
 namespace fluxd::test {
 
 kube_emulator::kube_emulator(std::string kubeconfig_path, options opts)
-  : kubeconfig_(std::move(kubeconfig_path)), opts_(std::move(opts)) {
+    : kubeconfig_(std::move(kubeconfig_path)), opts_(std::move(opts)) {
   port_ = opts_.port;
   start();
 }
@@ -15,10 +15,15 @@ kube_emulator::kube_emulator(std::string kubeconfig_path, options opts)
 kube_emulator::~kube_emulator() = default;
 
 void kube_emulator::start() {
-  std::vector<std::string> argv = {
-    bin_path("kube-emulator"), "--listen",
-    "127.0.0.1:" + std::to_string(port_), "--kubeconfig-out", kubeconfig_,
-    "--auth", opts_.auth, "--rollout-delay", opts_.rollout_delay};
+  std::vector<std::string> argv = {bin_path("kube-emulator"),
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(port_),
+                                   "--kubeconfig-out",
+                                   kubeconfig_,
+                                   "--auth",
+                                   opts_.auth,
+                                   "--rollout-delay",
+                                   opts_.rollout_delay};
   if (!opts_.state_dir.empty()) {
     argv.push_back("--state");
     argv.push_back(opts_.state_dir);
@@ -39,7 +44,9 @@ std::string kube_emulator::token() const {
   return read_file(kubeconfig_ + ".token");
 }
 
-int kube_emulator::stop() { return proc_->stop(std::chrono::seconds(10)); }
+int kube_emulator::stop() {
+  return proc_->stop(std::chrono::seconds(10));
+}
 
 void kube_emulator::restart() {
   if (proc_->running())

@@ -16,10 +16,10 @@ namespace fluxd::test {
 class kube_emulator {
 public:
   struct options {
-    std::string auth = "token";        ///< "token" or "cert"
-    std::string state_dir;             ///< "" for in-memory only
+    std::string auth = "token"; ///< "token" or "cert"
+    std::string state_dir;      ///< "" for in-memory only
     std::string rollout_delay = "200ms";
-    int port = 0;                      ///< 0: any free port
+    int port = 0; ///< 0: any free port
     std::vector<std::string> extra_args;
   };
 
@@ -28,7 +28,7 @@ public:
   kube_emulator(std::string kubeconfig_path, options opts);
   ~kube_emulator();
 
-  const std::string& url() const { return url_; }       ///< https://127.0.0.1:N
+  const std::string& url() const { return url_; } ///< https://127.0.0.1:N
   int port() const { return port_; }
   const std::string& kubeconfig() const { return kubeconfig_; }
   std::string ca_path() const { return kubeconfig_ + ".ca.crt"; }

@@ -72,10 +72,11 @@ int main(int argc, char** argv) {
 
   auto setup = client(port, ca, token);
   for (int i = 0; i < 100; ++i)
-    setup->Post(cms.c_str(),
-                "{\"metadata\":{\"name\":\"load" + std::to_string(i)
-                  + "\",\"labels\":{\"app\":\"load\"}},\"data\":{\"a\":\"1\"}}",
-                "application/json");
+    setup->Post(
+        cms.c_str(),
+        "{\"metadata\":{\"name\":\"load" + std::to_string(i)
+            + "\",\"labels\":{\"app\":\"load\"}},\"data\":{\"a\":\"1\"}}",
+        "application/json");
 
   std::atomic<bool> stop{false};
   std::atomic<long> watch_events{0};
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
       c->set_read_timeout(seconds + 30, 0);
       auto rv = std::string("0");
       c->Get((cms + "?watch=true&timeoutSeconds=" + std::to_string(seconds + 5))
-               .c_str(),
+                 .c_str(),
              [&](const char* d, size_t n) {
                for (size_t k = 0; k < n; ++k)
                  watch_events += d[k] == '\n';
@@ -106,11 +107,10 @@ int main(int argc, char** argv) {
         auto call = [&]() -> httplib::Result {
           if (static_cast<int>(n % 100) < writes)
             return c->Patch((cms + "/" + name + "?fieldManager=load").c_str(),
-                       "{\"data\":{\"a\":\"" + std::to_string(n) + "\"}}",
+                            "{\"data\":{\"a\":\"" + std::to_string(n) + "\"}}",
                             "application/merge-patch+json");
           if (n % 10 == 9)
-            return c->Get(
-              (cms + "?labelSelector=app%3Dload&limit=20").c_str());
+            return c->Get((cms + "?labelSelector=app%3Dload&limit=20").c_str());
           return c->Get((cms + "/" + name).c_str());
         };
         auto r = call();
@@ -125,9 +125,9 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& w : workers)
     w.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now()
-                                              - start)
-                  .count();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   // Wake the watchers so they see `stop`.
   setup->Patch((cms + "/load0").c_str(), "{\"data\":{\"a\":\"end\"}}",
                "application/merge-patch+json");
