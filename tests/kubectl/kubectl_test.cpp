@@ -151,6 +151,15 @@ TEST_CASE("kubectl apply --server-side applies a directory of mixed kinds") {
   CHECK(names.count("ConfigMap/cfg"));
   CHECK(names.count("Service/web"));
 
+  // "all" is a discovery category: workloads, services, pods.
+  std::set<std::string> kinds;
+  auto all = get_json(k, {"all", "-A"});
+  for (auto& item : all.at("items").as_array())
+    kinds.insert(std::string(item.at("kind").as_string()));
+  CHECK(kinds.count("Deployment"));
+  CHECK(kinds.count("Service"));
+  CHECK_FALSE(kinds.count("ConfigMap"));
+
   // Applying the same again changes nothing.
   auto before = get_json(k, {"deploy", "web", "-n", "demo"});
   REQUIRE(k.kubectl({"apply", "--server-side", "-f", k.dir.file("manifests")})
