@@ -5,6 +5,7 @@
 #include "adapters/config/duration.hpp"
 #include "adapters/fluxctl/commands.hpp"
 #include "adapters/fluxctl/completion.hpp"
+#include "adapters/fluxctl/discovery.hpp"
 #include "adapters/fluxctl/install.hpp"
 
 namespace fluxd::fluxctl {
@@ -136,17 +137,6 @@ std::string root_help(const std::map<std::string, command>& cs) {
   return out;
 }
 
-/// No URL: Flux v1 port-forwards to the fluxd pod. This build does not
-/// (it needs SPDY/websocket streams to the API server), so say how.
-std::string discover_url(const flag_set& f) {
-  auto ns = f.str("k8s-fwd-ns");
-  throw client_error(
-    "no --url given, and this fluxctl cannot port-forward to fluxd by "
-    "itself.\n\nRun\n\n    kubectl -n " + ns
-    + " port-forward deployment/flux 3030:3030\n\nand pass --url "
-      "http://127.0.0.1:3030/api/flux (or set FLUX_URL).");
-}
-
 } // namespace
 
 int run(const std::vector<std::string>& args, environment& env) {
@@ -195,6 +185,9 @@ int run(const std::vector<std::string>& args, environment& env) {
     }
     apply_env(f, env);
     context ctx{env, f, std::chrono::seconds(60), nullptr};
+    kube_settings kube{f.str("context"), f.str("k8s-fwd-ns"),
+                       f.str("k8s-fwd-labels"), env.getenv};
+    ctx.default_namespace = context_namespace(kube);
     try {
       ctx.timeout = config::parse_duration(f.str("timeout"));
     } catch (const std::exception& e) {
@@ -207,7 +200,7 @@ int run(const std::vector<std::string>& args, environment& env) {
       if (url.empty() && !token.empty())
         url = "https://cloud.weave.works/api/flux";
       if (url.empty())
-        url = discover_url(f);
+        discover_daemon(kube);
       auto secs = std::chrono::duration_cast<std::chrono::seconds>(ctx.timeout);
       ctx.client = std::make_unique<api_client>(
         url, token, std::max(secs, std::chrono::seconds(1)));

@@ -3,7 +3,7 @@
 #include <sstream>
 #include <vector>
 
-#include <boost/json.hpp>
+#include "adapters/api/go_json.hpp"
 
 namespace fluxd::http {
 
@@ -169,13 +169,15 @@ error_response render_error(const flux_error& err, const std::string& accept,
   int status = status_override ? status_override : err.status();
   auto type = negotiate_error_type(accept);
   if (type == "application/json") {
-    boost::json::object body;
-    body["type"] = err.type;
-    body["help"] = err.help;
+    // Go's encoding: fluxctl and scripts may compare the bytes.
+    api::go_json_writer w;
+    w.begin_object();
+    w.key("type").value(err.type);
+    w.key("help").value(err.help);
     if (!err.error.empty()) // omitempty, as Flux v1
-      body["error"] = err.error;
-    return {status, "application/json; charset=utf-8",
-            boost::json::serialize(body)};
+      w.key("error").value(err.error);
+    w.end_object();
+    return {status, "application/json; charset=utf-8", w.take()};
   }
   if (type == "text/plain")
     return {status, "text/plain; charset=utf-8", err.help};

@@ -9,6 +9,7 @@
 #include "adapters/fluxctl/output.hpp"
 #include "adapters/fluxctl/tabwriter.hpp"
 #include "tests/adapters/api/api_server.hpp"
+#include "tests/support/kube_emulator.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -329,4 +330,18 @@ TEST_CASE("fluxctl version, completion, install, save; the real binary") {
                      std::chrono::seconds(20));
   CHECK(r.status == 0);
   CHECK(r.out == fluxctl::list_workloads_table(s.daemon.workloads, true));
+}
+
+TEST_CASE("fluxctl without --url looks for the fluxd pod in the cluster") {
+  test::temp_dir dir;
+  test::kube_emulator kube{dir.path() + "/kubeconfig", {}};
+  auto r = run_fluxctl("", {"list-workloads", "--k8s-fwd-ns", "flux"},
+                       {{"KUBECONFIG", kube.kubeconfig()}});
+  CHECK(r.code == 1);
+  CHECK(r.err
+        == "Error: No pod found in namespace \"flux\" using the following "
+           "selectors:\n  app=flux\n  name in (flux,fluxd,weave-flux-agent)"
+           "\n\nMake sure Flux is running in namespace \"flux\".\nIf Flux is "
+           "running in another different namespace, please supply it to "
+           "--k8s-fwd-ns.\nRun 'fluxctl --help' for usage.\n");
 }

@@ -259,3 +259,12 @@ TEST_CASE("api token (--api-token-file): requests without the token get 401") {
   CHECK_FALSE(api::constant_time_equal("abc", "abd"));
   CHECK_FALSE(api::constant_time_equal("", ""));
 }
+
+TEST_CASE("error JSON escapes as Go does (unknown path with <>&)") {
+  test::api_server s;
+  httplib::Client c("127.0.0.1", s.srv->port());
+  auto r = c.Get("/api/flux/v6/x%3Cy%3E&z", json_accept());
+  REQUIRE(r);
+  CHECK(r->status == 404);
+  CHECK(r->body.find(R"(    /v6/x\u003cy\u003e\u0026z\n")") != std::string::npos);
+}
