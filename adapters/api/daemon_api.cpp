@@ -21,7 +21,8 @@ api_error unknown_job(const std::string& id) {
     "issue describing what you were attempting, and posting logs from the\n"
     "daemon if possible:\n"
     "\n"
-    "    https://github.com/fluxcd/flux/issues\n",
+    "    https://github.com/fluxcd/flux/issues\n"
+    "\n",
     "unknown job \"" + id + "\""}};
 }
 
