@@ -345,3 +345,42 @@ TEST_CASE("fluxctl without --url looks for the fluxd pod in the cluster") {
            "running in another different namespace, please supply it to "
            "--k8s-fwd-ns.\nRun 'fluxctl --help' for usage.\n");
 }
+
+TEST_CASE("fluxctl release --watch and --interactive") {
+  test::api_server s;
+  auto w = run_fluxctl(s.url(), {"release", "--workload",
+                                 "demo:deployment/podinfo", "-i",
+                                 "stefanprodan/podinfo:3.1.1", "--watch",
+                                 "--user", "u"});
+  CHECK(w.code == 0);
+  CHECK(w.err
+        == "Submitting release ...\nCommit pushed:\t9f1c2d3\n"
+           "Commit applied:\t9f1c2d3\nMonitoring rollout ...\n");
+  CHECK(w.out.find("WORKLOAD                 CONTAINER  IMAGE              "
+                   "         RELEASE  REPLICAS\n"
+                   "demo:deployment/podinfo  podinfod   stefanprodan/podinfo"
+                   ":3.1.0  ready    1/1\n")
+        != std::string::npos);
+  CHECK(w.out.find("All workloads ready.\n") != std::string::npos);
+  CHECK(run_fluxctl(s.url(), {"release", "--all", "--update-all-images",
+                              "--watch", "--dry-run"})
+          .err.find("cannot use --watch with --dry-run")
+        != std::string::npos);
+
+  auto i = run_fluxctl(s.url(), {"release", "--all", "--update-all-images",
+                                 "--interactive", "--user", "u"});
+  CHECK(i.code == 0);
+  CHECK(i.err.find("Submitting dry-run release ...\n"
+                   "Submitting selected release ...\n")
+        == 0);
+  auto specs = s.daemon.specs();
+  REQUIRE(specs.size() == 3);
+  CHECK(api::to_json(specs[2].spec.index() == 1
+                       ? specs[2]
+                       : api::update_spec{})
+        == R"({"type":"containers","cause":{"Message":"","User":"u"},)"
+           R"("spec":{"Kind":"execute","ContainerSpecs":{"demo:deployment/podinfo":)"
+           R"([{"Container":"podinfod","Current":"stefanprodan/podinfo:3.1.0",)"
+           R"("Target":"stefanprodan/podinfo:3.1.1"}]},"SkipMismatches":false,)"
+           R"("Force":false}})");
+}
