@@ -33,6 +33,19 @@ json::object encode(const repository_status& r) {
   if (auto web = web_repository_for(r.url))
     revision_url = web->commit_url(r.revision);
   o["revision_url"] = revision_url;
+  o["syncing"] = r.syncing;
+  json::array errors;
+  auto web = web_repository_for(r.url);
+  for (auto& e : r.sync_errors) {
+    std::string file_url;
+    if (web && !e.file.empty() && !r.revision.empty())
+      file_url = web->file_url(r.revision, e.file);
+    errors.emplace_back(json::object{{"id", e.id},
+                                     {"file", e.file},
+                                     {"error", e.error},
+                                     {"file_url", file_url}});
+  }
+  o["sync_errors"] = std::move(errors);
   return o;
 }
 

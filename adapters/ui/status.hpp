@@ -15,6 +15,13 @@ namespace fluxd::ui {
 
 using time_point = std::chrono::system_clock::time_point;
 
+/// A resource or file the last sync could not apply (Flux v1's SyncError).
+struct sync_error {
+  std::string id;   ///< namespace:kind/name; empty when a file failed to load
+  std::string file; ///< relative to the repository root
+  std::string error;
+};
+
 /// A git repository fluxd syncs from.
 struct repository_status {
   std::string url; ///< credentials are stripped again when encoded
@@ -25,6 +32,8 @@ struct repository_status {
   std::string status;      ///< ready, cloning, unreachable, …
   std::string last_error;
   time_point last_fetch{}; ///< epoch: never
+  std::string syncing;     ///< revision being synced now, "" when idle
+  std::vector<sync_error> sync_errors; ///< of the newest finished sync
 };
 
 struct container_status {

@@ -101,7 +101,14 @@
   // -- sections -----------------------------------------------------------
 
   function renderSummary(s) {
-    const errors = s.workloads.filter((w) => w.sync_error).length
+    // A resource failing in a repository's sync and also listed as a
+    // workload counts once.
+    const failing = new Set(s.workloads.filter((w) => w.sync_error)
+      .map((w) => w.id));
+    for (const r of s.repositories)
+      for (const e of r.sync_errors)
+        failing.add(e.id || r.url + ' ' + e.file);
+    const errors = failing.size
       + s.repositories.filter((r) => r.last_error).length;
     const pending = s.images.filter((i) => i.update_pending).length;
     const locked = s.workloads.filter((w) => w.policy.locked).length;
@@ -123,7 +130,7 @@
     const rows = s.repositories.map((r) => {
       const failed = Boolean(r.last_error);
       return el('tr', {'data-repository': r.url,
-        class: failed ? 'row-bad' : ''},
+        class: failed || r.sync_errors.length ? 'row-bad' : ''},
       el('td', {},
         el('div', {class: 'mono'}, r.url),
         el('div', {class: 'muted'}, 'branch ', el('span', {class: 'mono'},
@@ -135,9 +142,22 @@
       el('td', {class: 'mono'}, shortRev(r.sync_marker) || '—'),
       el('td', {},
         badge(failed ? 'bad' : 'good', r.status || (failed ? 'error' : 'ok')),
-        failed ? el('p', {class: 'error'}, r.last_error) : null));
+        r.syncing ? badge('warn', 'syncing ' + shortRev(r.syncing)) : null,
+        failed ? el('p', {class: 'error'}, r.last_error) : null,
+        syncErrors(r.sync_errors)));
     });
     fill($('repositories').tBodies[0], rows, 5, 'No repositories.');
+  }
+
+  /// The resources and files the last sync could not apply.
+  function syncErrors(errors) {
+    if (errors.length === 0)
+      return null;
+    return el('ul', {class: 'sync-errors', 'data-field': 'sync-errors'},
+      errors.map((e) => el('li', {'data-resource': e.id || e.file},
+        el('span', {class: 'mono strong'}, e.id || 'file'), ' ',
+        e.file ? link(e.file_url, e.file) : null,
+        el('p', {class: 'error'}, e.error))));
   }
 
   function policyCell(p) {

@@ -136,6 +136,22 @@ TEST_CASE("the page renders the status in headless Chromium") {
   CHECK(image.find(">1.1.0<") != std::string::npos);
   CHECK(image.find("update pending") != std::string::npos);
 
+  // The repository's own sync errors: a resource and a file.
+  auto repo = row_with(dom, "data-repository=\"https://github.com/");
+  CHECK(repo.find("data-resource=\"default:service/web\"")
+        != std::string::npos);
+  CHECK(repo.find("Service \"web\" is invalid") != std::string::npos);
+  CHECK(repo.find("href=\"https://github.com/acme/cluster/blob/"
+                  "0123456789abcdef0123456789abcdef01234567/apps/"
+                  "web%20service.yaml\"")
+        != std::string::npos);
+  CHECK(repo.find("data-resource=\"apps/broken.yaml\"")
+        != std::string::npos);
+  // worker, the service, the broken file and the unreachable repository.
+  CHECK(dom.find("<span class=\"stat-value\">4</span><span "
+                 "class=\"stat-label\">sync errors</span>")
+        != std::string::npos);
+
   // Repository (no credentials), events and the registry host.
   CHECK(dom.find("s3cr3t") == std::string::npos);
   CHECK(dom.find("fetch: connection refused") != std::string::npos);

@@ -35,6 +35,10 @@ inline ui::status_snapshot sample_snapshot() {
   repo.sync_marker = "0123456789abcdef0123456789abcdef01234567";
   repo.status = "ready";
   repo.last_fetch = at(1795881590);
+  repo.sync_errors = {{"default:service/web", "apps/web service.yaml",
+                       "Service \"web\" is invalid: spec.ports: Required"},
+                      {"", "apps/broken.yaml",
+                       "yaml: line 3: mapping values are not allowed"}};
   s.repositories.push_back(repo);
 
   ui::repository_status broken;
