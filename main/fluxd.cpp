@@ -74,10 +74,6 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   http_opts.readiness = &readiness;
   fluxd::http::server http{http_opts};
 
-  // The status page: the daemon's readiness, and the repository and events
-  // the status collector writes into `ui_store`. Workloads, images and
-  // registry hosts come once the actors behind the Flux API's daemon_api
-  // exist; until then the page says they are not reported.
   std::string api_token;
   if (!cfg.api_token_file.empty()) {
     try {
@@ -88,26 +84,33 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
       return 1;
     }
   }
-  auto started = std::chrono::system_clock::now();
-  auto ui_store = std::make_shared<fluxd::ui::status_store>();
-  fluxd::ui::routes_options ui_opts;
-  ui_opts.api_token = api_token;
-  ui_opts.provider = fluxd::ui::cached(
-    [&readiness, started, ui_store] {
-      auto snap = ui_store->snapshot();
-      snap.generated = std::chrono::system_clock::now();
-      fluxd::ui::fill_daemon(snap, readiness, fluxd::version, started);
-      snap.unavailable = {"workloads", "images", "registry_hosts"};
-      return snap;
-    },
-    std::chrono::seconds(2));
-  fluxd::ui::add_routes(http, std::move(ui_opts));
 
   // The Flux API and webhooks; the actors behind them are bound below,
   // once the actor system runs.
   fluxd::api::deferred_daemon api_daemon;
   fluxd::api::install_routes(http, api_daemon,
                              fluxd::api::route_options{api_token});
+
+  // The status page: the daemon's readiness, the repository and events the
+  // status collector writes into `ui_store`, and workloads and images from
+  // the Flux API's daemon (sections it cannot answer yet say so). Registry
+  // hosts are not reported: the registry scanner is not started yet.
+  auto started = std::chrono::system_clock::now();
+  auto ui_store = std::make_shared<fluxd::ui::status_store>();
+  fluxd::ui::routes_options ui_opts;
+  ui_opts.api_token = api_token;
+  ui_opts.provider = fluxd::ui::cached(
+    [&readiness, &api_daemon, started, ui_store] {
+      auto snap = ui_store->snapshot();
+      snap.generated = std::chrono::system_clock::now();
+      fluxd::ui::fill_daemon(snap, readiness, fluxd::version, started);
+      fluxd::ui::fill_from_api(snap, api_daemon);
+      snap.unavailable.push_back("registry_hosts");
+      return snap;
+    },
+    std::chrono::seconds(2));
+  fluxd::ui::add_routes(http, std::move(ui_opts));
+
   if (!cfg.webhook_secret_file.empty()) {
     fluxd::api::webhook_options hooks;
     try {

@@ -103,8 +103,9 @@ void add_images(status_snapshot& snap,
 
 void mark_unavailable(status_snapshot& snap, const std::string& section,
                       const std::string& call, const std::exception& e) {
-  log::logger{"ui"}.warn("status page: the daemon did not answer",
-                         {{"call", call}, {"err", e.what()}});
+  // Debug only: every poll asks again, and "not implemented yet" is normal.
+  log::logger{"ui"}.debug("status page: the daemon did not answer",
+                          {{"call", call}, {"err", e.what()}});
   if (std::find(snap.unavailable.begin(), snap.unavailable.end(), section)
       == snap.unavailable.end())
     snap.unavailable.push_back(section);
@@ -123,24 +124,30 @@ void fill_daemon(status_snapshot& snap, const health::readiness& ready,
 }
 
 void fill_from_api(status_snapshot& snap, api::daemon_api& daemon) {
-  try {
-    snap.daemon.version = daemon.version();
-  } catch (const std::exception& e) {
-    log::logger{"ui"}.warn("status page: no version", {{"err", e.what()}});
-  }
-  try {
-    auto git = daemon.git_repo_config(false);
-    if (!git.url.empty()) {
-      repository_status r;
-      r.url = git.url;
-      r.branch = git.branch;
-      r.paths = split_paths(git.path);
-      r.status = git.status;
-      r.last_error = git.errors;
-      snap.repositories.push_back(std::move(r));
+  if (snap.daemon.version.empty()) {
+    try {
+      snap.daemon.version = daemon.version();
+    } catch (const std::exception& e) {
+      log::logger{"ui"}.debug("status page: no version", {{"err", e.what()}});
     }
-  } catch (const std::exception& e) {
-    mark_unavailable(snap, "repositories", "git_repo_config", e);
+  }
+  // A repository the caller already has (from the status collector, which
+  // knows more) is not asked for again.
+  if (snap.repositories.empty()) {
+    try {
+      auto git = daemon.git_repo_config(false);
+      if (!git.url.empty()) {
+        repository_status r;
+        r.url = git.url;
+        r.branch = git.branch;
+        r.paths = split_paths(git.path);
+        r.status = git.status;
+        r.last_error = git.errors;
+        snap.repositories.push_back(std::move(r));
+      }
+    } catch (const std::exception& e) {
+      mark_unavailable(snap, "repositories", "git_repo_config", e);
+    }
   }
   try {
     for (auto& w : daemon.list_services("", {}))

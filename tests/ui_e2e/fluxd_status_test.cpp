@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
@@ -89,6 +90,14 @@ TEST_CASE("fluxd's status JSON needs the token and shows the repository") {
   REQUIRE_FALSE(events.empty());
   CHECK(events.back().as_object()["kind"].as_string() == "commit");
   CHECK(doc["daemon"].as_object()["version"].as_string() == "0.1.0");
+  // What the daemon cannot list yet is said, not shown as empty.
+  std::vector<std::string> unavailable;
+  for (auto& u : doc["unavailable"].as_array())
+    unavailable.emplace_back(u.as_string());
+  CHECK(std::find(unavailable.begin(), unavailable.end(), "registry_hosts")
+        != unavailable.end());
+  CHECK(std::find(unavailable.begin(), unavailable.end(), "repositories")
+        == unavailable.end());
 
   p.signal(SIGTERM);
   CHECK(p.wait(10s) == std::optional<int>{0});
