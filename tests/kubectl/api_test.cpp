@@ -338,7 +338,7 @@ TEST_CASE("deletion: propagation, finalizers, namespaces") {
   CHECK(c.post("/api/v1/namespaces/tmp/configmaps", configmap("y")).status
         == 403);
   bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
+  for (int i = 0; i < 200 && !gone; ++i) {
     gone = c.get("/api/v1/namespaces/tmp").status == 404;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -395,7 +395,7 @@ TEST_CASE("many open watches do not starve ordinary requests") {
   api_client c{emu};
   // Each watch sees the ADDED event of this object, so all are streaming.
   REQUIRE(c.post(cms, configmap("ping")).status == 201);
-  for (int i = 0; i < 200 && started < watches; ++i)
+  for (int i = 0; i < 600 && started < watches; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(started == watches);
   int ok = 0;

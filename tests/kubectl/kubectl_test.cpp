@@ -273,7 +273,7 @@ TEST_CASE("kubectl rollout status follows the simulated rollout") {
   // Deleting the Deployment takes its ReplicaSet and pods along.
   REQUIRE(k.kubectl({"delete", "deploy", "good"}).status == 0);
   bool gone = false;
-  for (int i = 0; i < 50 && !gone; ++i) {
+  for (int i = 0; i < 100 && !gone; ++i) {
     gone = get_json(k, {"pods,rs", "-l", "app=good"})
                .at("items")
                .as_array()
