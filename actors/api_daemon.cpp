@@ -4,6 +4,7 @@
 #include "caf/actor_cast.hpp"
 #include "caf/scoped_actor.hpp"
 #include "messages/git.hpp"
+#include "messages/registry.hpp"
 
 namespace fluxd {
 
@@ -63,10 +64,10 @@ api_daemon::api_daemon(caf::actor_system& sys, api_daemon_config cfg)
   // nop
 }
 
-caf::actor api_daemon::mirror() {
+caf::actor api_daemon::find(const std::vector<std::string>& path) {
   caf::scoped_actor self{sys_};
   caf::actor at = cfg_.root;
-  for (auto& name : cfg_.mirror_path) {
+  for (auto& name : path) {
     caf::actor next;
     caf::error err;
     self->request(at, cfg_.timeout, caf::get_atom_v, name)
@@ -174,10 +175,16 @@ std::string api_daemon::version() {
 void api_daemon::notify_change(const api::change& c) {
   static const log::logger log{"api"};
   if (c.kind != "git") {
-    // Image scans are scheduled by the registry actors; a priority scan
-    // request joins when they take one.
-    log.info("image change noted",
-             {{"image", c.image_domain + "/" + c.image_name}});
+    auto image = (c.image_domain.empty() ? "" : c.image_domain + "/")
+                 + c.image_name;
+    auto scanner = find(cfg_.scanner_path);
+    if (!scanner) {
+      log.info("image change noted; no registry scanner runs",
+               {{"image", image}});
+      return;
+    }
+    caf::anon_send(caf::actor_cast<registry_scanner_actor>(scanner),
+                   rescan_atom_v, image, true);
     return;
   }
   if (same_git_repository(c.git_url, cfg_.git_url)

@@ -14,6 +14,8 @@ struct api_daemon_config {
   /// The root supervisor; the git mirror is found below it by name.
   caf::actor root;
   std::vector<std::string> mirror_path{"repositories", "git-mirror"};
+  /// Where the registry scanner is found, for image notifications.
+  std::vector<std::string> scanner_path{"registries", "registry-scanner"};
   /// From the flags: what git-repo-config reports besides the status.
   std::string git_url; ///< sanitised
   std::string git_branch;
@@ -26,7 +28,8 @@ struct api_daemon_config {
 /// The Flux API answered by fluxd's actors, one CAF request (with a
 /// timeout) per question from the HTTP worker thread. Today it covers what
 /// the git mirror knows: git-repo-config, sync status (marker..ref),
-/// notify (git fetch now), version. Workloads, images, jobs and export wait
+/// notify (git fetch now; image: a priority rescan by the registry
+/// scanner when one runs), version. Workloads, images, jobs and export wait
 /// for the cluster, automation and job actors and answer a 500 saying so.
 class api_daemon : public api::daemon_api {
 public:
@@ -48,7 +51,8 @@ public:
   void notify_change(const api::change& c) override;
 
 private:
-  caf::actor mirror();
+  caf::actor find(const std::vector<std::string>& path);
+  caf::actor mirror() { return find(cfg_.mirror_path); }
 
   caf::actor_system& sys_;
   api_daemon_config cfg_;
