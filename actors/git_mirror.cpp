@@ -9,6 +9,7 @@
 
 #include "actors/git_support.hpp"
 #include "actors/handlers.hpp"
+#include "adapters/metrics/fluxd_metrics.hpp"
 
 namespace fluxd {
 
@@ -39,6 +40,7 @@ void set_status(self_ptr self, const std::string& status,
   }
   st.status = status;
   st.error = error;
+  metrics::standard().git_ready.with({}).set(status == "ready" ? 1 : 0);
 }
 
 void publish(self_ptr self, const std::string& head) {

@@ -15,6 +15,7 @@
 
 #include "actors/git_children.hpp"
 #include "adapters/git/error.hpp"
+#include "adapters/metrics/fluxd_metrics.hpp"
 #include "actors/git_mirror.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/git_writer.hpp"
@@ -121,6 +122,7 @@ TEST_CASE("git_mirror: new → ready, polls on its interval, publishes heads") {
             CHECK(st.revision == up.head());
           },
           [&](caf::error& e) { FAIL(d.sys->render(e)); });
+  CHECK(metrics::standard().git_ready.with({}).value() == 1);
   d.ask(mirror, git_sub_atom_v, listener)
       .receive([](const git_status&) {}, [](caf::error&) {});
   d.sched->run();
@@ -175,6 +177,7 @@ TEST_CASE("git_mirror: unreachable, then ready once the server is up") {
       .receive(
           [&](const git_status& st) {
             CHECK(st.status == "unreachable");
+            CHECK(metrics::standard().git_ready.with({}).value() == 0);
             CHECK(st.error.find("127.0.0.1") != std::string::npos);
           },
           [&](caf::error& e) { FAIL(d.sys->render(e)); });
