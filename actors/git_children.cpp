@@ -8,11 +8,14 @@
 
 namespace fluxd {
 
-std::vector<child_spec> git_children(const config::daemon_config& flags) {
+std::vector<child_spec>
+git_children(const config::daemon_config& flags,
+             std::function<void(const git_status&)> on_status) {
   std::vector<child_spec> out;
   if (flags.git_url.empty())
     return out;
   auto mirror = mirror_config(flags);
+  mirror.on_status = std::move(on_status);
   child_spec m;
   m.name = "git-mirror";
   m.mode = restart_mode::permanent;

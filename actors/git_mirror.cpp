@@ -28,7 +28,8 @@ std::string sanitized_url(const git_mirror_config& cfg) {
 void set_status(self_ptr self, const std::string& status,
                 const std::string& error) {
   auto& st = self->state.status;
-  if (st.status != status || st.error != error) {
+  bool changed = st.status != status || st.error != error;
+  if (changed) {
     // The logger's context already names the URL. "cloned" on its way to
     // "ready" is progress, not a problem.
     if (error.empty() || status == "cloned")
@@ -41,6 +42,8 @@ void set_status(self_ptr self, const std::string& status,
   st.status = status;
   st.error = error;
   metrics::standard().git_ready.with({}).set(status == "ready" ? 1 : 0);
+  if (changed && self->state.config.on_status)
+    self->state.config.on_status(st);
 }
 
 void publish(self_ptr self, const std::string& head) {

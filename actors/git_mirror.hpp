@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct git_mirror_config {
   std::string gnupg_home;
   /// --git-gpg-key-import: imported once at start (trusted when verifying).
   std::vector<std::string> gpg_key_import;
+  /// Called (on the mirror's thread) whenever the status changes, e.g. to
+  /// feed /readyz. Must be thread-safe.
+  std::function<void(const git_status&)> on_status;
 };
 
 /// The mirror's settings from fluxd's flags: --git-label overrides the sync

@@ -33,7 +33,8 @@ namespace {
 using fluxd::config::daemon_config;
 
 /// One supervisor per area; later areas add their children here.
-fluxd::supervisor_config root_supervision(const daemon_config& flags) {
+fluxd::supervisor_config root_supervision(const daemon_config& flags,
+                                          fluxd::health::readiness& ready) {
   auto area = [](std::string name,
                  std::vector<fluxd::child_spec> children = {}) {
     fluxd::child_spec spec;
@@ -51,7 +52,12 @@ fluxd::supervisor_config root_supervision(const daemon_config& flags) {
   root.name = "root";
   // Started in this order, stopped in reverse.
   root.children = {area("cluster"), area("registries"),
-                   area("repositories", fluxd::git_children(flags)),
+                   area("repositories",
+                        fluxd::git_children(
+                          flags,
+                          [&ready](const fluxd::git_status& st) {
+                            ready.set("git", st.status == "ready", st.error);
+                          })),
                    area("automation"), area("api")};
   return root;
 }
@@ -144,7 +150,9 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   sys_cfg.add_message_types<caf::id_block::fluxd_git>();
   sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
   caf::actor_system sys{sys_cfg};
-  auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg));
+  if (!cfg.git_url.empty())
+    readiness.set("git", false, "not cloned yet");
+  auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg, readiness));
   fluxd::api_daemon_config api_cfg;
   api_cfg.root = root;
   api_cfg.git_url = fluxd::ui::strip_credentials(cfg.git_url);

@@ -505,7 +505,11 @@ TEST_CASE("live: git children under a supervisor, restarted after a crash") {
   flags.state_dir = dir.file("state");
   supervisor_config sc;
   sc.name = "repositories";
-  sc.children = git_children(flags);
+  auto statuses = std::make_shared<seen_revisions>(); // reused: a log
+  sc.children = git_children(flags, [statuses](const git_status& st) {
+    std::lock_guard<std::mutex> lock{statuses->mtx};
+    statuses->revisions.push_back(st.status);
+  });
   auto sup = sys.spawn(supervisor, sc);
   {
     caf::scoped_actor self{sys};
@@ -523,6 +527,7 @@ TEST_CASE("live: git children under a supervisor, restarted after a crash") {
     self->request(mirror, 20s, git_fetch_atom_v)
         .receive([&](const git_status& st) { CHECK(st.status == "ready"); },
                  [&](caf::error& e) { FAIL(sys.render(e)); });
+    CHECK(statuses->snapshot() == std::vector<std::string>{"cloned", "ready"});
     auto writer = caf::actor_cast<git_writer_actor>(lookup("git-writer"));
     // A crash (exit_reason::kill would also take this supervisor down in
     // CAF 0.17: reported to the lead).
