@@ -7,8 +7,8 @@ namespace fluxd {
 
 namespace {
 
-using self_ptr
-  = status_collector_actor::stateful_pointer<status_collector_state>;
+using self_ptr =
+    status_collector_actor::stateful_pointer<status_collector_state>;
 
 std::string short_rev(const std::string& rev) {
   return rev.substr(0, 7);
@@ -16,7 +16,7 @@ std::string short_rev(const std::string& rev) {
 
 void record(self_ptr self, ui::event_kind kind, std::string text) {
   self->state.cfg.store->record(
-    {std::chrono::system_clock::now(), kind, std::move(text)});
+      {std::chrono::system_clock::now(), kind, std::move(text)});
 }
 
 void publish(self_ptr self) {
@@ -28,7 +28,7 @@ void on_status(self_ptr self, const git_status& st) {
   if (!st.revision.empty() && st.revision != repo.revision) {
     record(self, ui::event_kind::commit,
            (repo.revision.empty() ? "Fetched " : "New head ")
-             + short_rev(st.revision) + " on " + repo.branch);
+               + short_rev(st.revision) + " on " + repo.branch);
     repo.revision = st.revision;
     repo.last_fetch = std::chrono::system_clock::now();
   }
@@ -42,8 +42,7 @@ void on_status(self_ptr self, const git_status& st) {
 void on_marker(self_ptr self, const std::string& marker) {
   auto& repo = self->state.repo;
   if (marker != repo.sync_marker && !marker.empty())
-    record(self, ui::event_kind::sync,
-           "Sync marker at " + short_rev(marker));
+    record(self, ui::event_kind::sync, "Sync marker at " + short_rev(marker));
   repo.sync_marker = marker;
   publish(self);
 }
@@ -52,15 +51,15 @@ void on_marker(self_ptr self, const std::string& marker) {
 void ask_mirror(self_ptr self, git_mirror_actor mirror) {
   auto timeout = self->state.cfg.timeout;
   self->request(mirror, timeout, git_status_atom_v)
-    .then([=](const git_status& st) { on_status(self, st); },
-          [=](caf::error& err) {
-            // A fetch in progress: the mirror answers next round.
-            self->state.log.debug("git mirror did not answer",
-                                  {{"err", to_string(err)}});
-          });
+      .then([=](const git_status& st) { on_status(self, st); },
+            [=](caf::error& err) {
+              // A fetch in progress: the mirror answers next round.
+              self->state.log.debug("git mirror did not answer",
+                                    {{"err", to_string(err)}});
+            });
   self->request(mirror, timeout, git_marker_atom_v)
-    .then([=](const std::string& marker) { on_marker(self, marker); },
-          [=](caf::error&) {});
+      .then([=](const std::string& marker) { on_marker(self, marker); },
+            [=](caf::error&) {});
 }
 
 /// Walks `mirror_path` from the root, one (get_atom, name) per step.
@@ -71,24 +70,23 @@ void find_mirror(self_ptr self, caf::actor at, size_t step) {
     return;
   }
   self->request(at, self->state.cfg.timeout, caf::get_atom_v, path[step])
-    .then([=](caf::actor next) { find_mirror(self, next, step + 1); },
-          [=](caf::error& err) {
-            // No mirror (no --git-url, or it is restarting).
-            auto& repo = self->state.repo;
-            if (repo.status != "unavailable") {
-              repo.status = "unavailable";
-              publish(self);
-            }
-            self->state.log.debug("no git mirror",
-                                  {{"err", to_string(err)}});
-          });
+      .then([=](caf::actor next) { find_mirror(self, next, step + 1); },
+            [=](caf::error& err) {
+              // No mirror (no --git-url, or it is restarting).
+              auto& repo = self->state.repo;
+              if (repo.status != "unavailable") {
+                repo.status = "unavailable";
+                publish(self);
+              }
+              self->state.log.debug("no git mirror", {{"err", to_string(err)}});
+            });
 }
 
 } // namespace
 
 status_collector_actor::behavior_type status_collector(
-  status_collector_actor::stateful_pointer<status_collector_state> self,
-  status_collector_config cfg) {
+    status_collector_actor::stateful_pointer<status_collector_state> self,
+    status_collector_config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.repo = self->state.cfg.repository;
   if (self->state.repo.status.empty())
@@ -96,10 +94,10 @@ status_collector_actor::behavior_type status_collector(
   publish(self);
   self->send(self, caf::tick_atom_v);
   return {
-    [=](caf::tick_atom) {
-      find_mirror(self, self->state.cfg.root, 0);
-      self->delayed_send(self, self->state.cfg.interval, caf::tick_atom_v);
-    },
+      [=](caf::tick_atom) {
+        find_mirror(self, self->state.cfg.root, 0);
+        self->delayed_send(self, self->state.cfg.interval, caf::tick_atom_v);
+      },
   };
 }
 

@@ -28,8 +28,7 @@ struct status_collector_config {
 };
 
 /// Only its own timer talks to it; everything it learns goes to the store.
-using status_collector_actor
-  = caf::typed_actor<caf::reacts_to<caf::tick_atom>>;
+using status_collector_actor = caf::typed_actor<caf::reacts_to<caf::tick_atom>>;
 
 /// Feeds the status page: every `interval` asks the git mirror (status and
 /// sync marker) with `timeout`, writes the repository into the store and
@@ -44,7 +43,7 @@ struct status_collector_state {
 };
 
 status_collector_actor::behavior_type status_collector(
-  status_collector_actor::stateful_pointer<status_collector_state> self,
-  status_collector_config cfg);
+    status_collector_actor::stateful_pointer<status_collector_state> self,
+    status_collector_config cfg);
 
 } // namespace fluxd

@@ -69,30 +69,30 @@ void add_routes(http::server& srv, routes_options opts) {
   auto provider = std::move(opts.provider);
   auto token = std::move(opts.api_token);
   srv.route(
-    "GET", "/api/fluxd/v1/status", "UIStatus",
-    [provider, token](const httplib::Request& req, httplib::Response& res) {
-      secure_headers(res);
-      if (!authorized(req.get_header_value("Authorization"), token)) {
-        res.set_header("WWW-Authenticate", "Bearer realm=\"fluxd\"");
-        json_error(res, 401, "a valid API token is required");
-        return;
-      }
-      if (!provider) {
-        json_error(res, 503, "status is not available");
-        return;
-      }
-      std::string body;
-      try {
-        body = to_json(provider());
-      } catch (const std::exception& e) {
-        log::logger{"ui"}.warn("cannot build the status snapshot",
-                               {{"err", e.what()}});
-        json_error(res, 503, "status is not available right now");
-        return;
-      }
-      res.set_header("Cache-Control", "no-store");
-      res.set_content(body + "\n", "application/json; charset=utf-8");
-    });
+      "GET", "/api/fluxd/v1/status", "UIStatus",
+      [provider, token](const httplib::Request& req, httplib::Response& res) {
+        secure_headers(res);
+        if (!authorized(req.get_header_value("Authorization"), token)) {
+          res.set_header("WWW-Authenticate", "Bearer realm=\"fluxd\"");
+          json_error(res, 401, "a valid API token is required");
+          return;
+        }
+        if (!provider) {
+          json_error(res, 503, "status is not available");
+          return;
+        }
+        std::string body;
+        try {
+          body = to_json(provider());
+        } catch (const std::exception& e) {
+          log::logger{"ui"}.warn("cannot build the status snapshot",
+                                 {{"err", e.what()}});
+          json_error(res, 503, "status is not available right now");
+          return;
+        }
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(body + "\n", "application/json; charset=utf-8");
+      });
 }
 
 } // namespace fluxd::ui

@@ -10,8 +10,8 @@ namespace fluxd::ui {
 
 /// The page's CSP: only our own script, style and JSON; nothing inline,
 /// no frames.
-inline constexpr std::string_view content_security_policy
-  = "default-src 'none'; script-src 'self'; style-src 'self'; "
+inline constexpr std::string_view content_security_policy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
     "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'none'";
 

@@ -94,8 +94,8 @@ void add_images(status_snapshot& snap,
       out.current_tag = tag;
       if (!c.latest_filtered.id.empty())
         out.newest_tag = split_ref(c.latest_filtered.id).second;
-      out.update_pending = !out.newest_tag.empty()
-                           && out.newest_tag != out.current_tag;
+      out.update_pending =
+          !out.newest_tag.empty() && out.newest_tag != out.current_tag;
       snap.images.push_back(std::move(out));
     }
   }

@@ -17,8 +17,9 @@ void fill_daemon(status_snapshot& snap, const health::readiness& ready,
 /// repository (git_repo_config(false)), workloads (list_services) and images
 /// (list_images "<all>"); the repository only when `snap` has none yet.
 /// daemon_api's reads are answered from state the daemon holds, with
-/// bounded timeouts, so this never waits on git or a registry. A call that throws leaves its section in `snap.unavailable`
-/// (logged), and the others are still filled.
+/// bounded timeouts, so this never waits on git or a registry. A call that
+/// throws leaves its section in `snap.unavailable` (logged at debug), and
+/// the others are still filled.
 void fill_from_api(status_snapshot& snap, api::daemon_api& daemon);
 
 /// `inner` with its snapshot reused for `max_age`: every open page polls,

@@ -182,8 +182,8 @@ std::string strip_credentials(const std::string& url) {
     return url; // scp-like user@host:path carries no password
   auto auth_start = scheme_end + 3;
   auto path_start = url.find_first_of("/?#", auth_start);
-  auto authority_end = path_start == std::string::npos ? url.size()
-                                                       : path_start;
+  auto authority_end =
+      path_start == std::string::npos ? url.size() : path_start;
   auto at = url.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
   if (at == std::string::npos || at < auth_start)
     return url;

@@ -24,16 +24,19 @@ int start_and_find_port(test::child_process& p) {
   REQUIRE(p.wait_for_output("listening for HTTP", 10s));
   std::smatch m;
   auto err = p.stderr_text();
-  REQUIRE(std::regex_search(err, m,
-                            std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
+  REQUIRE(
+      std::regex_search(err, m, std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
   return std::stoi(m[1]);
 }
 
 std::vector<std::string> fluxd_args(const test::temp_dir& dir,
                                     const fx::upstream& up) {
-  return {test::bin_path("fluxd"), "--listen=127.0.0.1:0",
-          "--git-url=" + up.file_url(), "--git-branch=master",
-          "--git-path=deploy", "--git-readonly",
+  return {test::bin_path("fluxd"),
+          "--listen=127.0.0.1:0",
+          "--git-url=" + up.file_url(),
+          "--git-branch=master",
+          "--git-path=deploy",
+          "--git-readonly",
           "--state-dir=" + dir.file("state")};
 }
 
@@ -50,8 +53,7 @@ boost::json::object ready_status(httplib::Client& cli,
     last = res->body;
     auto doc = boost::json::parse(res->body).as_object();
     auto& repos = doc["repositories"].as_array();
-    if (!repos.empty()
-        && repos[0].as_object()["status"].as_string() == "ready")
+    if (!repos.empty() && repos[0].as_object()["status"].as_string() == "ready")
       return doc;
     std::this_thread::sleep_for(100ms);
   }
@@ -76,8 +78,8 @@ TEST_CASE("fluxd's status JSON needs the token and shows the repository") {
   auto page = cli.Get("/");
   REQUIRE(page);
   CHECK(page->status == 200);
-  CHECK(page->get_header_value("Content-Security-Policy").find(
-          "script-src 'self'")
+  CHECK(page->get_header_value("Content-Security-Policy")
+            .find("script-src 'self'")
         != std::string::npos);
 
   auto doc = ready_status(cli, {{"Authorization", "Bearer s3cret-t0ken"}});
@@ -119,12 +121,12 @@ TEST_CASE("fluxd's page shows the fetched repository in Chromium") {
   test::child_process::options opts;
   opts.env["HOME"] = profile.path();
   auto r = test::run(
-    {"chromium", "--headless", "--no-sandbox", "--disable-gpu",
-     "--disable-background-networking", "--disable-component-update",
-     "--disable-sync", "--no-first-run", "--disable-breakpad",
-     "--user-data-dir=" + profile.path(), "--virtual-time-budget=3000",
-     "--dump-dom", "http://127.0.0.1:" + std::to_string(port) + "/"},
-    60s, opts);
+      {"chromium", "--headless", "--no-sandbox", "--disable-gpu",
+       "--disable-background-networking", "--disable-component-update",
+       "--disable-sync", "--no-first-run", "--disable-breakpad",
+       "--user-data-dir=" + profile.path(), "--virtual-time-budget=3000",
+       "--dump-dom", "http://127.0.0.1:" + std::to_string(port) + "/"},
+      60s, opts);
   INFO(r.err);
   REQUIRE(r.status == 0);
   auto& dom = r.out;

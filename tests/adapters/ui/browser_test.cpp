@@ -23,24 +23,15 @@ const char* chromium_program() {
 }
 
 std::vector<std::string> chromium_args(const std::string& profile) {
-  return {chromium_program(),
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--disable-breakpad",
-          "--disable-extensions",
-          "--no-first-run",
-          "--no-default-browser-check",
+  return {chromium_program(), "--headless", "--no-sandbox", "--disable-gpu",
+          "--disable-background-networking", "--disable-component-update",
+          "--disable-sync", "--disable-breakpad", "--disable-extensions",
+          "--no-first-run", "--no-default-browser-check",
           "--user-data-dir=" + profile,
           // The page's first fetch and render fit easily in this budget.
-          "--virtual-time-budget=3000",
-          "--window-size=1280,1700",
+          "--virtual-time-budget=3000", "--window-size=1280,1700",
           // The page's console (CSP violations, uncaught errors) on stderr.
-          "--enable-logging=stderr",
-          "--v=0"};
+          "--enable-logging=stderr", "--v=0"};
 }
 
 /// The DOM after app.js ran, as Chromium serialises it.
@@ -80,10 +71,10 @@ std::string row_with(const std::string& dom, const std::string& attr) {
   return dom.substr(start, end - start);
 }
 
-#define REQUIRE_CHROMIUM()                                                   \
-  if (!chromium_program()) {                                                 \
-    WARN("SKIPPED: chromium is not installed (scripts/packages/ui.txt)");    \
-    return;                                                                  \
+#define REQUIRE_CHROMIUM()                                                     \
+  if (!chromium_program()) {                                                   \
+    WARN("SKIPPED: chromium is not installed (scripts/packages/ui.txt)");      \
+    return;                                                                    \
   }
 
 } // namespace
@@ -145,8 +136,7 @@ TEST_CASE("the page renders the status in headless Chromium") {
                   "0123456789abcdef0123456789abcdef01234567/apps/"
                   "web%20service.yaml\"")
         != std::string::npos);
-  CHECK(repo.find("data-resource=\"apps/broken.yaml\"")
-        != std::string::npos);
+  CHECK(repo.find("data-resource=\"apps/broken.yaml\"") != std::string::npos);
   // worker, the service, the broken file and the unreachable repository.
   CHECK(dom.find("<span class=\"stat-value\">4</span><span "
                  "class=\"stat-label\">sync errors</span>")
@@ -240,7 +230,6 @@ TEST_CASE("the workload filter from the URL hides the other workloads") {
   };
   CHECK(row_tag("prod:deployment/api").find("hidden") == std::string::npos);
   CHECK(row_tag("default:deployment/web").find("hidden") != std::string::npos);
-  CHECK(row_tag("jobs:statefulset/worker").find("hidden")
-        != std::string::npos);
+  CHECK(row_tag("jobs:statefulset/worker").find("hidden") != std::string::npos);
   CHECK(dom.find("2 workload(s) hidden by the filter.") != std::string::npos);
 }

@@ -7,8 +7,8 @@
 namespace fluxd::test {
 
 /// Hostile text as a manifest annotation could carry it.
-inline const std::string script_text
-  = "<script>alert(1)</script> \"quoted\" & 'single' <img src=x "
+inline const std::string script_text =
+    "<script>alert(1)</script> \"quoted\" & 'single' <img src=x "
     "onerror=alert(2)>";
 
 inline ui::time_point at(long seconds_since_epoch) {
@@ -35,10 +35,10 @@ inline ui::status_snapshot sample_snapshot() {
   repo.sync_marker = "0123456789abcdef0123456789abcdef01234567";
   repo.status = "ready";
   repo.last_fetch = at(1795881590);
-  repo.sync_errors = {{"default:service/web", "apps/web service.yaml",
-                       "Service \"web\" is invalid: spec.ports: Required"},
-                      {"", "apps/broken.yaml",
-                       "yaml: line 3: mapping values are not allowed"}};
+  repo.sync_errors = {
+      {"default:service/web", "apps/web service.yaml",
+       "Service \"web\" is invalid: spec.ports: Required"},
+      {"", "apps/broken.yaml", "yaml: line 3: mapping values are not allowed"}};
   s.repositories.push_back(repo);
 
   ui::repository_status broken;
@@ -99,12 +99,12 @@ inline ui::status_snapshot sample_snapshot() {
   s.images.push_back(current);
 
   s.events = {
-    {at(1795881590), ui::event_kind::sync, "Sync: 0123456, 3 workloads"},
-    {at(1795881500), ui::event_kind::commit,
-     "Commit: Auto-release ghcr.io/acme/web:1.1.0 " + script_text},
-    {at(1795881400), ui::event_kind::release, "Release: prod:deployment/api"},
-    {at(1795881300), ui::event_kind::failure,
-     "Sync failed for jobs:statefulset/worker"}};
+      {at(1795881590), ui::event_kind::sync, "Sync: 0123456, 3 workloads"},
+      {at(1795881500), ui::event_kind::commit,
+       "Commit: Auto-release ghcr.io/acme/web:1.1.0 " + script_text},
+      {at(1795881400), ui::event_kind::release, "Release: prod:deployment/api"},
+      {at(1795881300), ui::event_kind::failure,
+       "Sync failed for jobs:statefulset/worker"}};
 
   ui::registry_host_status ghcr;
   ghcr.host = "ghcr.io";

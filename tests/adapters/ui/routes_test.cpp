@@ -20,10 +20,10 @@ TEST_CASE("the page and its assets are served with a strict CSP") {
     const char* path;
     const char* type;
   };
-  for (auto e : {expect{"/", "text/html"}, expect{"/ui/", "text/html"},
-                 expect{"/ui", "text/html"},
-                 expect{"/ui/app.js", "text/javascript"},
-                 expect{"/ui/app.css", "text/css"}}) {
+  for (auto e :
+       {expect{"/", "text/html"}, expect{"/ui/", "text/html"},
+        expect{"/ui", "text/html"}, expect{"/ui/app.js", "text/javascript"},
+        expect{"/ui/app.css", "text/css"}}) {
     INFO(e.path);
     auto res = cli.Get(e.path);
     REQUIRE(res);
@@ -65,9 +65,9 @@ TEST_CASE("the page has no inline script or style and the script no HTML "
   auto* js = ui::find_asset("app.js");
   REQUIRE(js);
   std::string code{js->body};
-  for (auto sink : {"innerHTML", "outerHTML", "insertAdjacentHTML",
-                    "document.write", "eval(", "new Function",
-                    "createContextualFragment", "srcdoc"}) {
+  for (auto sink :
+       {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+        "eval(", "new Function", "createContextualFragment", "srcdoc"}) {
     INFO(sink);
     CHECK(code.find(sink) == std::string::npos);
   }
@@ -88,7 +88,7 @@ TEST_CASE("the status route serves the provider's snapshot as JSON") {
 }
 
 TEST_CASE("a provider that fails answers 503, not a broken page") {
-  test::page_server s{"", [] () -> ui::status_snapshot {
+  test::page_server s{"", []() -> ui::status_snapshot {
                         throw std::runtime_error("sync actor timed out");
                       }};
   httplib::Client cli("127.0.0.1", s.port());

@@ -112,22 +112,22 @@ TEST_CASE("a section the daemon cannot answer is marked unavailable") {
 TEST_CASE("a cached provider builds once per max age") {
   std::atomic<int> builds{0};
   auto provider = ui::cached(
-    [&builds] {
-      ui::status_snapshot s;
-      s.daemon.version = std::to_string(++builds);
-      return s;
-    },
-    std::chrono::hours(1));
+      [&builds] {
+        ui::status_snapshot s;
+        s.daemon.version = std::to_string(++builds);
+        return s;
+      },
+      std::chrono::hours(1));
   CHECK(provider().daemon.version == "1");
   CHECK(provider().daemon.version == "1");
   CHECK(builds == 1);
 
   auto fresh = ui::cached(
-    [&builds] {
-      ++builds;
-      return ui::status_snapshot{};
-    },
-    std::chrono::milliseconds(0));
+      [&builds] {
+        ++builds;
+        return ui::status_snapshot{};
+      },
+      std::chrono::milliseconds(0));
   fresh();
   fresh();
   CHECK(builds == 3);
@@ -141,8 +141,8 @@ TEST_CASE("the daemon section shows what is not ready and why") {
   ui::fill_daemon(s, ready, "0.1.0", ui::time_point{std::chrono::seconds{5}});
   CHECK(s.daemon.version == "0.1.0");
   CHECK_FALSE(s.daemon.ready);
-  CHECK(s.daemon.not_ready == std::map<std::string, std::string>{
-                                {"git", "cloning"}});
+  CHECK(s.daemon.not_ready
+        == std::map<std::string, std::string>{{"git", "cloning"}});
   ready.set("git", true);
   ui::status_snapshot later;
   ui::fill_daemon(later, ready, "0.1.0", {});

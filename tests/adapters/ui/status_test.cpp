@@ -13,8 +13,8 @@ using namespace fluxd;
 
 namespace {
 
-const std::string golden_path
-  = std::string{FLUXD_SOURCE_DIR} + "/tests/adapters/ui/testdata/status.json";
+const std::string golden_path =
+    std::string{FLUXD_SOURCE_DIR} + "/tests/adapters/ui/testdata/status.json";
 
 } // namespace
 
@@ -38,8 +38,8 @@ TEST_CASE("the status JSON never carries repository credentials") {
 }
 
 TEST_CASE("the status JSON links workloads to their file and commit") {
-  auto doc = boost::json::parse(ui::to_json(test::sample_snapshot()))
-               .as_object();
+  auto doc =
+      boost::json::parse(ui::to_json(test::sample_snapshot())).as_object();
   auto& workloads = doc["workloads"].as_array();
   auto& web = workloads[0].as_object();
   CHECK(web["file_url"].as_string()
@@ -78,9 +78,9 @@ TEST_CASE("credentials are stripped from every URL form") {
 
 TEST_CASE("git URLs map to web links for known hosts only") {
   using kind = ui::web_repository::host_kind;
-  for (auto url : {"git@github.com:acme/app.git",
-                   "ssh://git@github.com/acme/app.git",
-                   "https://github.com/acme/app", "https://github.com/acme/app/"}) {
+  for (auto url :
+       {"git@github.com:acme/app.git", "ssh://git@github.com/acme/app.git",
+        "https://github.com/acme/app", "https://github.com/acme/app/"}) {
     auto web = ui::web_repository_for(url);
     INFO(url);
     REQUIRE(web);
@@ -89,7 +89,8 @@ TEST_CASE("git URLs map to web links for known hosts only") {
   }
   auto gl = ui::web_repository_for("git@gitlab.com:group/sub/app.git");
   REQUIRE(gl);
-  CHECK(gl->commit_url("abc123") == "https://gitlab.com/group/sub/app/-/commit/abc123");
+  CHECK(gl->commit_url("abc123")
+        == "https://gitlab.com/group/sub/app/-/commit/abc123");
   auto bb = ui::web_repository_for("git@bitbucket.org:team/app.git");
   REQUIRE(bb);
   CHECK(bb->file_url("main", "./k8s/a b.yaml")
