@@ -135,4 +135,15 @@ ref parse_ref(std::string_view text) {
   return out;
 }
 
+std::optional<ref> parse_image_spec(std::string_view text) {
+  if (text == all_latest)
+    return std::nullopt;
+  auto r = parse_ref(text);
+  if (r.tag.empty())
+    throw ref_error("invalid image ID \"" + std::string(text)
+                    + "\": blank tag (if you want latest, explicitly state "
+                      "the tag :latest)");
+  return r;
+}
+
 } // namespace fluxd::image

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -47,6 +48,12 @@ struct ref {
 
 /// Parses a reference as Flux v1's image.ParseRef; throws ref_error.
 ref parse_ref(std::string_view text);
+
+/// A release's image spec (Flux v1's update.ParseImageSpec): nullopt for
+/// `<all latest>`, else a ref that must have a tag; throws ref_error.
+std::optional<ref> parse_image_spec(std::string_view text);
+
+inline constexpr const char* all_latest = "<all latest>";
 
 /// True for `""`, `docker.io` and `index.docker.io`.
 bool is_docker_hub(std::string_view domain);

@@ -83,3 +83,15 @@ TEST_CASE("malformed image refs are errors naming the input") {
   CHECK_THROWS_WITH(parse_ref("a:b:c"),
                     Catch::Contains("\"a:b:c\": malformed image ID"));
 }
+
+TEST_CASE("release image specs (ParseImageSpec)") {
+  using fluxd::image::parse_image_spec;
+  CHECK(parse_image_spec("valid/image:tag")->to_string() == "valid/image:tag");
+  CHECK(parse_image_spec("image:tag")->tag == "tag");
+  CHECK_FALSE(parse_image_spec("<all latest>"));
+  for (const char* bad : {":tag", "image:", "image", "<invalid spec>"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_image_spec(bad), ref_error);
+  }
+  CHECK_THROWS_WITH(parse_image_spec("image"), Catch::Contains("blank tag"));
+}
