@@ -1,0 +1,83 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+/// Shared helpers for the benchmark programs: sizes from the command line,
+/// a stopwatch, and one result line per figure that scripts/bench collects.
+namespace fluxd::bench {
+
+/// --smoke (ctest: tiny, seconds), --quick (scripts/bench --quick), or full.
+enum class bench_size { smoke, quick, full };
+
+inline bench_size size_from(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--smoke") == 0)
+      return bench_size::smoke;
+    if (std::strcmp(argv[i], "--quick") == 0)
+      return bench_size::quick;
+  }
+  return bench_size::full;
+}
+
+template <class T>
+T pick(bench_size s, T smoke, T quick, T full) {
+  return s == bench_size::smoke ? smoke : s == bench_size::quick ? quick : full;
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+    .count();
+}
+
+/// Times `f` once, in seconds.
+template <class F>
+double time_s(F&& f) {
+  auto t0 = std::chrono::steady_clock::now();
+  f();
+  return seconds_since(t0);
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// One row of the table. `fluxd` and `comparison` are already formatted
+/// with their unit ("1.23 s"); `ratio` < 0 means none; `met` is "yes",
+/// "no" or "n/a". Tab-separated so that scripts/bench can split it.
+struct row {
+  std::string scenario;
+  std::string fluxd;
+  std::string comparison;
+  double ratio = -1;
+  std::string target;
+  std::string met;
+  std::string note;
+};
+
+inline void emit(const row& r) {
+  char ratio[32] = "-";
+  if (r.ratio >= 0)
+    std::snprintf(ratio, sizeof ratio, "%.2f", r.ratio);
+  std::printf("BENCH\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.scenario.c_str(),
+              r.fluxd.c_str(), r.comparison.c_str(), ratio, r.target.c_str(),
+              r.met.c_str(), r.note.c_str());
+  std::fflush(stdout);
+}
+
+inline std::string fmt(double v, const char* unit, int decimals = 3) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", decimals, v, unit);
+  return buf;
+}
+
+inline std::string met(bool ok) { return ok ? "yes" : "no"; }
+
+} // namespace fluxd::bench
