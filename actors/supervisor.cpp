@@ -1,5 +1,7 @@
 #include "actors/supervisor.hpp"
 
+#include <algorithm>
+
 #include "caf/actor_cast.hpp"
 #include "caf/actor_system.hpp"
 #include "caf/exit_reason.hpp"
@@ -51,10 +53,11 @@ void start_child(self_ptr self, supervised_child& child) {
   }
   child.running = true;
   child.last_address = child.handle.address();
-  // The link takes the child down with us; the monitor tells us when it
-  // ends, whoever ended it (an exit we send over a link is not echoed).
-  self->link_to(child.handle);
+  // No link: CAF propagates exit_reason::kill over links untrappably, so a
+  // killed child would take its supervisor down. The monitor tells us when
+  // it ends; our own end takes the children down (see `children_on_exit`).
   self->monitor(child.handle);
+  self->state.live->push_back(child.handle);
 }
 
 /// Stops the last running child, or quits when none is left.
@@ -83,6 +86,8 @@ void begin_shutdown(self_ptr self, caf::error reason) {
 
 void on_child_exit(self_ptr self, supervised_child& child,
                    const caf::error& reason) {
+  auto& live = *self->state.live;
+  live.erase(std::remove(live.begin(), live.end(), child.handle), live.end());
   child.running = false;
   child.handle = caf::actor{};
   if (self->state.shutting_down) {
@@ -136,6 +141,15 @@ caf::behavior supervisor(caf::stateful_actor<supervisor_state>* self,
     self->state.children.push_back(std::move(child));
   }
   self->state.config = std::move(config);
+  // Whatever ends the supervisor ends its children, as a link would.
+  auto live = self->state.live;
+  self->attach_functor([live](const caf::error& reason) {
+    auto child_reason = reason == caf::exit_reason::kill
+                          ? caf::exit_reason::kill
+                          : caf::exit_reason::user_shutdown;
+    for (auto& child : *live)
+      caf::anon_send_exit(child, child_reason);
+  });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // A child's exit is handled when its down message arrives.
     if (find_child(self, msg.source))

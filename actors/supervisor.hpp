@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct supervisor_state {
   std::vector<supervised_child> children;
   log::logger logger{"supervisor"};
   bool shutting_down = false;
+  /// Running children, shared with the exit functor that stops them.
+  std::shared_ptr<std::vector<caf::actor>> live
+    = std::make_shared<std::vector<caf::actor>>();
   caf::error shutdown_reason;
 };
 

@@ -263,3 +263,30 @@ TEST_CASE_METHOD(fixture, "shutdown stops children last-started first") {
   CHECK(a->load() == 2);
   CHECK(b->load() == 1);
 }
+
+TEST_CASE_METHOD(fixture, "a killed child is restarted; a killed supervisor "
+                          "takes its children with it") {
+  auto starts = std::make_shared<std::atomic<int>>(0);
+  auto sup = sys.spawn(fluxd::supervisor,
+                       config_with({probe_spec("victim", starts)}));
+  sched.run();
+  auto first = child_of(sup, "victim");
+  REQUIRE(first);
+  // exit_reason::kill cannot be trapped; it must not spread to the parent.
+  caf::anon_send_exit(first, caf::exit_reason::kill);
+  sched.run();
+  sched.advance_time(100ms);
+  sched.run();
+  CHECK(starts->load() == 2);
+  auto second = child_of(sup, "victim");
+  REQUIRE(second);
+  self->monitor(second);
+  caf::anon_send_exit(sup, caf::exit_reason::kill);
+  sched.run();
+  caf::error reason;
+  self->receive([&](caf::down_msg& msg) { reason = msg.reason; },
+                caf::after(std::chrono::seconds(0)) >> [&] {
+                  FAIL("the child outlived its supervisor");
+                });
+  CHECK(reason == caf::exit_reason::kill);
+}
