@@ -12,21 +12,24 @@ namespace {
 
 api::api_error unavailable(const std::string& what) {
   return api::api_error{http::flux_error{
-    "server",
-    what + " is not available in this fluxd yet.\n\n"
-           "fluxd answers git-repo-config, sync status, notify and "
-           "version;\nworkloads, images, releases and jobs come with the "
-           "cluster and automation\nactors.\n",
-    what + " is not available yet"}};
+      "server",
+      what
+          + " is not available in this fluxd yet.\n\n"
+            "fluxd answers git-repo-config, sync status, notify and "
+            "version;\nworkloads, images, releases and jobs come with the "
+            "cluster and automation\nactors.\n",
+      what + " is not available yet"}};
 }
 
 api::api_error failed(const std::string& what, const caf::error& err) {
-  return api::api_error{http::flux_error{
-    "server",
-    "fluxd could not answer: " + what + "\n\nThe component that holds this "
-    "state did not reply in time (a git fetch may\nbe running). It is safe "
-    "to retry.\n",
-    what + ": " + caf::to_string(err)}};
+  return api::api_error{
+      http::flux_error{"server",
+                       "fluxd could not answer: " + what
+                           + "\n\nThe component that holds this "
+                             "state did not reply in time (a git fetch may\nbe "
+                             "running). It is safe "
+                             "to retry.\n",
+                       what + ": " + caf::to_string(err)}};
 }
 
 /// host + path of a git URL in scp or URL form, without user, scheme,
@@ -60,7 +63,7 @@ bool same_git_repository(const std::string& a, const std::string& b) {
 }
 
 api_daemon::api_daemon(caf::actor_system& sys, api_daemon_config cfg)
-  : sys_(sys), cfg_(std::move(cfg)) {
+    : sys_(sys), cfg_(std::move(cfg)) {
   // nop
 }
 
@@ -71,8 +74,8 @@ caf::actor api_daemon::find(const std::vector<std::string>& path) {
     caf::actor next;
     caf::error err;
     self->request(at, cfg_.timeout, caf::get_atom_v, name)
-      .receive([&](caf::actor& a) { next = std::move(a); },
-               [&](caf::error& e) { err = std::move(e); });
+        .receive([&](caf::actor& a) { next = std::move(a); },
+                 [&](caf::error& e) { err = std::move(e); });
     if (err || !next)
       return nullptr;
     at = next;
@@ -109,18 +112,18 @@ std::vector<std::string> api_daemon::sync_status(const std::string& ref) {
   std::string marker;
   caf::error err;
   self->request(handle, cfg_.timeout, git_marker_atom_v)
-    .receive([&](std::string& r) { marker = std::move(r); },
-             [&](caf::error& e) { err = std::move(e); });
+      .receive([&](std::string& r) { marker = std::move(r); },
+               [&](caf::error& e) { err = std::move(e); });
   if (err)
     throw failed("reading the sync marker", err);
   std::vector<std::string> out;
   self->request(handle, cfg_.timeout, git_log_atom_v, marker, ref, false)
-    .receive(
-      [&](git_log& log) {
-        for (auto& c : log.commits)
-          out.push_back(c.revision);
-      },
-      [&](caf::error& e) { err = std::move(e); });
+      .receive(
+          [&](git_log& log) {
+            for (auto& c : log.commits)
+              out.push_back(c.revision);
+          },
+          [&](caf::error& e) { err = std::move(e); });
   if (err)
     throw failed("listing commits " + marker + ".." + ref, err);
   return out;
@@ -150,15 +153,14 @@ api::git_config api_daemon::git_repo_config(bool regenerate) {
   }
   caf::scoped_actor self{sys_};
   caf::error err;
-  self
-    ->request(caf::actor_cast<git_mirror_actor>(m), cfg_.timeout,
-              git_status_atom_v)
-    .receive(
-      [&](git_status& st) {
-        c.status = st.status;
-        c.errors = st.error;
-      },
-      [&](caf::error& e) { err = std::move(e); });
+  self->request(caf::actor_cast<git_mirror_actor>(m), cfg_.timeout,
+                git_status_atom_v)
+      .receive(
+          [&](git_status& st) {
+            c.status = st.status;
+            c.errors = st.error;
+          },
+          [&](caf::error& e) { err = std::move(e); });
   if (err)
     throw failed("git repository status", err);
   return c;
@@ -175,8 +177,8 @@ std::string api_daemon::version() {
 void api_daemon::notify_change(const api::change& c) {
   static const log::logger log{"api"};
   if (c.kind != "git") {
-    auto image = (c.image_domain.empty() ? "" : c.image_domain + "/")
-                 + c.image_name;
+    auto image =
+        (c.image_domain.empty() ? "" : c.image_domain + "/") + c.image_name;
     auto scanner = find(cfg_.scanner_path);
     if (!scanner) {
       log.info("image change noted; no registry scanner runs",

@@ -16,7 +16,7 @@ namespace fluxd::api {
 class api_error : public std::runtime_error {
 public:
   explicit api_error(http::flux_error err)
-    : std::runtime_error(err.error), error_(std::move(err)) {}
+      : std::runtime_error(err.error), error_(std::move(err)) {}
   const http::flux_error& error() const { return error_; }
 
 private:
@@ -46,15 +46,13 @@ public:
   /// `services` (IDs) is empty for all. Never both set.
   virtual std::vector<controller_status>
   list_services(const std::string& namespace_,
-                const std::vector<std::string>& services)
-    = 0;
+                const std::vector<std::string>& services) = 0;
 
   /// GET /v6/images, /v10/images. `spec` is an ID or "<all>";
   /// `container_fields` empty means all nine Container fields.
   virtual std::vector<image_status>
   list_images(const std::string& spec, const std::string& namespace_,
-              const std::vector<std::string>& container_fields)
-    = 0;
+              const std::vector<std::string>& container_fields) = 0;
 
   /// POST /v9/update-manifests: returns the job ID.
   virtual std::string update_manifests(const update_spec& spec) = 0;

@@ -102,8 +102,8 @@ std::optional<string_map> as_string_map(const json::value* v,
   auto* o = as_object(*v, path);
   string_map out;
   for (auto& kv : *o)
-    out[std::string(kv.key())]
-      = as_string(&kv.value(), path + "." + std::string(kv.key()));
+    out[std::string(kv.key())] =
+        as_string(&kv.value(), path + "." + std::string(kv.key()));
   return out;
 }
 
@@ -152,11 +152,11 @@ image_info as_image_info(const json::value* v, const std::string& path) {
   x.image_id = as_string(member(*o, "ImageID"), path + ".ImageID");
   if (auto* l = member(*o, "Labels")) {
     if (auto* lo = as_object(*l, path + ".Labels")) {
-      x.labels.build_date
-        = as_time(member(*lo, "org.label-schema.build-date"),
+      x.labels.build_date =
+          as_time(member(*lo, "org.label-schema.build-date"),
                   path + ".Labels.org.label-schema.build-date");
-      x.labels.created
-        = as_time(member(*lo, "org.opencontainers.image.created"),
+      x.labels.created =
+          as_time(member(*lo, "org.opencontainers.image.created"),
                   path + ".Labels.org.opencontainers.image.created");
     }
   }
@@ -179,18 +179,18 @@ std::optional<std::vector<container>> as_containers(const json::value* v,
     if (auto* o = as_object(x, p)) {
       c.name = as_string(member(*o, "Name"), p + ".Name");
       c.current = as_image_info(member(*o, "Current"), p + ".Current");
-      c.latest_filtered
-        = as_image_info(member(*o, "LatestFiltered"), p + ".LatestFiltered");
+      c.latest_filtered =
+          as_image_info(member(*o, "LatestFiltered"), p + ".LatestFiltered");
       if (auto* a = member(*o, "Available"); a && !a->is_null()) {
         if (!a->is_array())
           throw decode_error(p + ".Available: expected a JSON array");
         size_t k = 0;
         for (auto& img : a->as_array())
           c.available.push_back(as_image_info(
-            &img, p + ".Available[" + std::to_string(k++) + "]"));
+              &img, p + ".Available[" + std::to_string(k++) + "]"));
       }
-      c.available_error
-        = as_string(member(*o, "AvailableError"), p + ".AvailableError");
+      c.available_error =
+          as_string(member(*o, "AvailableError"), p + ".AvailableError");
       auto count = [&](const char* name) {
         return static_cast<int>(as_int(member(*o, name), p + "." + name));
       };
@@ -230,7 +230,8 @@ update_spec as_update_spec(const json::value& v, const std::string& path) {
   s.type = as_string(member(*o, "type"), path + ".type");
   if (auto* c = member(*o, "cause")) {
     if (auto* co = as_object(*c, path + ".cause")) {
-      s.cause.message = as_string(member(*co, "Message"), path + ".cause.Message");
+      s.cause.message =
+          as_string(member(*co, "Message"), path + ".cause.Message");
       s.cause.user = as_string(member(*co, "User"), path + ".cause.User");
     }
   }
@@ -243,7 +244,8 @@ update_spec as_update_spec(const json::value& v, const std::string& path) {
   const json::object& b = bo ? *bo : empty;
   if (s.type == "image") {
     release_image_spec r;
-    r.service_specs = as_string_list(member(b, "ServiceSpecs"), p + ".ServiceSpecs");
+    r.service_specs =
+        as_string_list(member(b, "ServiceSpecs"), p + ".ServiceSpecs");
     r.image_spec = as_string(member(b, "ImageSpec"), p + ".ImageSpec");
     r.kind = as_string(member(b, "Kind"), p + ".Kind");
     r.excludes = as_string_list(member(b, "Excludes"), p + ".Excludes");
@@ -256,13 +258,13 @@ update_spec as_update_spec(const json::value& v, const std::string& path) {
       container_specs specs;
       for (auto& kv : *as_object(*cs, p + ".ContainerSpecs")) {
         auto id = std::string(kv.key());
-        specs[id] = as_container_updates(&kv.value(),
-                                         p + ".ContainerSpecs." + id);
+        specs[id] =
+            as_container_updates(&kv.value(), p + ".ContainerSpecs." + id);
       }
       r.specs = std::move(specs);
     }
-    r.skip_mismatches
-      = as_bool(member(b, "SkipMismatches"), p + ".SkipMismatches");
+    r.skip_mismatches =
+        as_bool(member(b, "SkipMismatches"), p + ".SkipMismatches");
     r.force = as_bool(member(b, "Force"), p + ".Force");
     s.spec = std::move(r);
   } else if (s.type == "policy") {
@@ -278,13 +280,14 @@ update_spec as_update_spec(const json::value& v, const std::string& path) {
         auto cp = p + ".Changes[" + std::to_string(i++) + "]";
         auto_change c;
         if (auto* co = as_object(x, cp)) {
-          c.workload_id = as_string(member(*co, "WorkloadID"), cp + ".WorkloadID");
+          c.workload_id =
+              as_string(member(*co, "WorkloadID"), cp + ".WorkloadID");
           if (auto* ct = member(*co, "Container")) {
             if (auto* cto = as_object(*ct, cp + ".Container")) {
-              c.container_name
-                = as_string(member(*cto, "Name"), cp + ".Container.Name");
-              c.container_image
-                = as_string(member(*cto, "Image"), cp + ".Container.Image");
+              c.container_name =
+                  as_string(member(*cto, "Name"), cp + ".Container.Name");
+              c.container_image =
+                  as_string(member(*cto, "Image"), cp + ".Container.Image");
             }
           }
           c.image_id = as_string(member(*co, "ImageID"), cp + ".ImageID");
@@ -314,8 +317,8 @@ update_result as_update_result(const json::value& v, const std::string& path) {
     if (auto* ro = as_object(kv.value(), p)) {
       r.status = as_string(member(*ro, "Status"), p + ".Status");
       r.error = as_string(member(*ro, "Error"), p + ".Error");
-      r.per_container
-        = as_container_updates(member(*ro, "PerContainer"), p + ".PerContainer");
+      r.per_container = as_container_updates(member(*ro, "PerContainer"),
+                                             p + ".PerContainer");
     }
     out[std::string(kv.key())] = std::move(r);
   }
@@ -386,9 +389,10 @@ change decode_change(const std::string& text) {
       }
     } else if (n) {
       if (auto* no = as_object(*n, "change.Source.Name")) {
-        c.image_domain
-          = as_string(member(*no, "Domain"), "change.Source.Name.Domain");
-        c.image_name = as_string(member(*no, "Image"), "change.Source.Name.Image");
+        c.image_domain =
+            as_string(member(*no, "Domain"), "change.Source.Name.Domain");
+        c.image_name =
+            as_string(member(*no, "Image"), "change.Source.Name.Image");
       }
     }
   } else {
@@ -405,8 +409,8 @@ job_status decode_job_status(const std::string& text) {
     return s;
   if (auto* r = member(*o, "Result")) {
     if (auto* ro = as_object(*r, "job status.Result")) {
-      s.result.revision
-        = as_string(member(*ro, "revision"), "job status.Result.revision");
+      s.result.revision =
+          as_string(member(*ro, "revision"), "job status.Result.revision");
       if (auto* sp = member(*ro, "spec"); sp && !sp->is_null())
         s.result.spec = as_update_spec(*sp, "job status.Result.spec");
       if (auto* rr = member(*ro, "result"); rr && !rr->is_null())
@@ -414,8 +418,8 @@ job_status decode_job_status(const std::string& text) {
     }
   }
   s.err = as_string(member(*o, "Err"), "job status.Err");
-  s.status_string
-    = as_string(member(*o, "StatusString"), "job status.StatusString");
+  s.status_string =
+      as_string(member(*o, "StatusString"), "job status.StatusString");
   return s;
 }
 
@@ -432,8 +436,8 @@ git_config decode_git_config(const std::string& text) {
       g.path = as_string(member(*ro, "path"), "git config.remote.path");
     }
   }
-  g.public_ssh_key
-    = as_public_key(member(*o, "publicSSHKey"), "git config.publicSSHKey");
+  g.public_ssh_key =
+      as_public_key(member(*o, "publicSSHKey"), "git config.publicSSHKey");
   g.status = as_string(member(*o, "status"), "git config.status");
   g.errors = as_string(member(*o, "errors"), "git config.errors");
   return g;
@@ -444,8 +448,8 @@ public_key decode_public_key(const std::string& text) {
   return as_public_key(&v, "public key");
 }
 
-std::vector<controller_status> decode_controller_statuses(
-  const std::string& text) {
+std::vector<controller_status>
+decode_controller_statuses(const std::string& text) {
   auto v = parse(text, "workloads");
   std::vector<controller_status> out;
   if (v.is_null())
@@ -465,15 +469,15 @@ std::vector<controller_status> decode_controller_statuses(
         if (auto* ro = as_object(*r, p + ".Rollout")) {
           auto n = [&](const char* f) {
             return static_cast<int32_t>(
-              as_int(member(*ro, f), p + ".Rollout." + f));
+                as_int(member(*ro, f), p + ".Rollout." + f));
           };
           c.rollout.desired = n("Desired");
           c.rollout.updated = n("Updated");
           c.rollout.ready = n("Ready");
           c.rollout.available = n("Available");
           c.rollout.outdated = n("Outdated");
-          c.rollout.messages
-            = as_string_list(member(*ro, "Messages"), p + ".Rollout.Messages");
+          c.rollout.messages =
+              as_string_list(member(*ro, "Messages"), p + ".Rollout.Messages");
         }
       }
       c.sync_error = as_string(member(*o, "SyncError"), p + ".SyncError");
@@ -483,7 +487,7 @@ std::vector<controller_status> decode_controller_statuses(
       c.locked = as_bool(member(*o, "Locked"), p + ".Locked");
       c.ignore = as_bool(member(*o, "Ignore"), p + ".Ignore");
       c.policies = as_string_map(member(*o, "Policies"), p + ".Policies")
-                     .value_or(string_map{});
+                       .value_or(string_map{});
     }
     out.push_back(std::move(c));
   }

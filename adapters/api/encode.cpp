@@ -30,10 +30,10 @@ void labels(go_json_writer& w, const image_labels& l) {
   w.begin_object();
   if (l.build_date)
     w.key("org.label-schema.build-date")
-      .value(format_rfc3339_nano(*l.build_date));
+        .value(format_rfc3339_nano(*l.build_date));
   if (l.created)
     w.key("org.opencontainers.image.created")
-      .value(format_rfc3339_nano(*l.created));
+        .value(format_rfc3339_nano(*l.created));
   w.end_object();
 }
 

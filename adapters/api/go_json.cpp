@@ -82,8 +82,11 @@ namespace {
 size_t utf8_length(const std::string& s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3
-                          : (c >> 3) == 0x1e ? 4 : 0;
+  size_t n = c < 0x80           ? 1
+             : (c >> 5) == 0x6  ? 2
+             : (c >> 4) == 0xe  ? 3
+             : (c >> 3) == 0x1e ? 4
+                                : 0;
   if (n == 0 || i + n > s.size())
     return 0;
   uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
@@ -110,19 +113,29 @@ std::string go_quote(const std::string& s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
       }
       ++i;
       continue;
@@ -201,7 +214,7 @@ int64_t parse_rfc3339(const std::string& text, const std::string& field) {
   int y, mo, d, h, mi, s, used = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h,
                   &mi, &s, &used)
-        != 6
+          != 6
       || used != 19)
     throw fail();
   size_t i = 19;
@@ -209,7 +222,8 @@ int64_t parse_rfc3339(const std::string& text, const std::string& field) {
   if (i < text.size() && text[i] == '.') {
     ++i;
     int digits = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size()
+           && std::isdigit(static_cast<unsigned char>(text[i]))) {
       if (digits < 9)
         frac = frac * 10 + (text[i] - '0');
       ++digits;

@@ -8,7 +8,7 @@ namespace fluxd::api {
 
 std::string parse_id(const std::string& s) {
   static const std::regex full{
-    "^(<cluster>|[a-zA-Z0-9_-]+):([a-zA-Z0-9_-]+)/([a-zA-Z0-9_.:-]+)$"};
+      "^(<cluster>|[a-zA-Z0-9_-]+):([a-zA-Z0-9_-]+)/([a-zA-Z0-9_.:-]+)$"};
   static const std::regex legacy{"^([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)$"};
   std::smatch m;
   if (std::regex_match(s, m, full)) {
@@ -34,16 +34,15 @@ std::string parse_resource_spec(const std::string& s) {
 }
 
 bool is_container_field(const std::string& name) {
-  static const char* fields[]
-    = {"Name",
-       "Current",
-       "LatestFiltered",
-       "Available",
-       "AvailableError",
-       "AvailableImagesCount",
-       "NewAvailableImagesCount",
-       "FilteredImagesCount",
-       "NewFilteredImagesCount"};
+  static const char* fields[] = {"Name",
+                                 "Current",
+                                 "LatestFiltered",
+                                 "Available",
+                                 "AvailableError",
+                                 "AvailableImagesCount",
+                                 "NewAvailableImagesCount",
+                                 "FilteredImagesCount",
+                                 "NewFilteredImagesCount"};
   return std::find(std::begin(fields), std::end(fields), name)
          != std::end(fields);
 }

@@ -66,9 +66,10 @@ bool require_params(const request& req, response& res,
                     std::initializer_list<const char*> names) {
   for (auto* n : names) {
     if (!req.has_param(n)) {
-      send_error(req, res, http::api_not_found(
-                             req.path.substr(std::string{"/api/flux"}.size())),
-                 404);
+      send_error(
+          req, res,
+          http::api_not_found(req.path.substr(std::string{"/api/flux"}.size())),
+          404);
       return false;
     }
   }
@@ -99,7 +100,7 @@ void list_services(daemon_api& d, const request& req, response& res) {
     }
     if (!ns.empty() && !ids.empty())
       throw std::runtime_error(
-        "cannot filter by 'namespace' and 'workloads' at the same time");
+          "cannot filter by 'namespace' and 'workloads' at the same time");
     send_json(res, to_json(d.list_services(ns, ids)));
   });
 }
@@ -125,7 +126,7 @@ void list_images(daemon_api& d, const request& req, response& res) {
     auto ns = req.get_param_value("namespace");
     if (!ns.empty() && spec != "<all>")
       throw std::runtime_error(
-        "cannot filter by 'namespace' and 'workload' at the same time");
+          "cannot filter by 'namespace' and 'workload' at the same time");
     send_json(res, to_json(d.list_images(spec, ns, fields)));
   });
 }
@@ -182,7 +183,7 @@ void update_images(daemon_api& d, const request& req, response& res) {
     r.image_spec = req.get_param_value("image");
     if (r.image_spec != "<all latest>"
         && r.image_spec.find(':', r.image_spec.rfind('/') + 1)
-             == std::string::npos)
+               == std::string::npos)
       throw id_error("parsing image spec \"" + r.image_spec
                      + "\": blank tag (if you want latest, explicitly state "
                        "the tag :latest)");
@@ -198,8 +199,7 @@ void update_images(daemon_api& d, const request& req, response& res) {
         try {
           ex.push_back(parse_id(s));
         } catch (const id_error& e) {
-          throw id_error("parsing excluded service \"" + s + "\": "
-                         + e.what());
+          throw id_error("parsing excluded service \"" + s + "\": " + e.what());
         }
       }
       r.excludes = ex;
@@ -277,14 +277,13 @@ void install_routes(http::server& srv, daemon_api& daemon,
       res.status = 204;
     });
   });
-  add("GET", "/v11/version", "Version",
-      [d](const request& req, response& res) {
-        guarded(req, res, [&] {
-          go_json_writer w;
-          w.value(d->version());
-          send_json(res, w.take());
-        });
-      });
+  add("GET", "/v11/version", "Version", [d](const request& req, response& res) {
+    guarded(req, res, [&] {
+      go_json_writer w;
+      w.value(d->version());
+      send_json(res, w.take());
+    });
+  });
   add("POST", "/v11/notify", "Notify", [d](const request& req, response& res) {
     guarded(req, res, [&] {
       d->notify_change(decode_change(req.body));
@@ -334,9 +333,7 @@ void install_routes(http::server& srv, daemon_api& daemon,
         });
       });
   add("POST", "/v6/update-images", "UpdateImages",
-      [d](const request& req, response& res) {
-        update_images(*d, req, res);
-      });
+      [d](const request& req, response& res) { update_images(*d, req, res); });
   add("PATCH", "/v6/policies", "UpdatePolicies",
       [d](const request& req, response& res) {
         update_policies(*d, req, res);

@@ -123,8 +123,8 @@ struct container_update {
   std::string target;
 };
 
-using container_specs
-  = std::map<std::string, std::optional<std::vector<container_update>>>;
+using container_specs =
+    std::map<std::string, std::optional<std::vector<container_update>>>;
 
 /// update.ReleaseContainersSpec (type "containers").
 struct release_containers_spec {
@@ -165,7 +165,7 @@ struct update_spec {
   api::cause cause;
   std::variant<release_image_spec, release_containers_spec, policy_updates,
                automated_spec, manual_sync>
-    spec;
+      spec;
 };
 
 /// update.WorkloadResult.
@@ -234,8 +234,8 @@ change decode_change(const std::string& json);
 job_status decode_job_status(const std::string& json);
 git_config decode_git_config(const std::string& json);
 public_key decode_public_key(const std::string& json);
-std::vector<controller_status> decode_controller_statuses(
-  const std::string& json);
+std::vector<controller_status>
+decode_controller_statuses(const std::string& json);
 std::vector<image_status> decode_image_statuses(const std::string& json);
 std::vector<std::string> decode_string_list(const std::string& json);
 std::string decode_string(const std::string& json);

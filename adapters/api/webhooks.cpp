@@ -125,7 +125,7 @@ void check_signature(const std::string& header, const std::string& secret,
       || !constant_time_equal(header.substr(prefix.size()),
                               hmac_sha256_hex(secret, body)))
     throw rejection{401, std::string("signature in ") + name
-                           + " does not match the body"};
+                             + " does not match the body"};
 }
 
 void check_secret(const std::string& given, const std::string& secret,
@@ -300,8 +300,8 @@ outcome registry_events(const request& req, replay_guard& events) {
     if (repo.empty())
       continue;
     if (names.insert(host + "/" + repo).second)
-      o.changes.push_back(image_change(host.empty() ? "docker.io" : host,
-                                       repo));
+      o.changes.push_back(
+          image_change(host.empty() ? "docker.io" : host, repo));
   }
   return o;
 }
@@ -318,68 +318,70 @@ void install_webhooks(http::server& srv, daemon_api& daemon,
   auto add = [&](const std::string& path, const char* name, verifier verify,
                  parser parse) {
     auto replays = std::make_shared<replay_guard>(opts.remembered_deliveries);
-    srv.route("POST", path, name,
-              [=](const request& req, response& res) {
-                static const log::logger log{"webhook"};
-                try {
-                  if (req.body.size() > max_body)
-                    throw rejection{413, "body larger than "
-                                           + std::to_string(max_body)
-                                           + " bytes"};
-                  verify(req);
-                  auto out = parse(req);
-                  if (!replays->first_time(out.delivery_id))
-                    throw rejection{409, "delivery " + out.delivery_id
-                                           + " was received already"};
-                  for (auto& c : out.changes)
-                    d->notify_change(c);
-                  res.status = out.changes.empty() ? 200 : 202;
-                  res.set_content(out.changes.empty() ? "ignored\n"
-                                                      : "accepted\n",
-                                  "text/plain; charset=utf-8");
-                } catch (const rejection& r) {
-                  log.warn("webhook refused", {{"route", path},
-                                               {"status", r.status},
-                                               {"reason", r.reason}});
-                  res.status = r.status;
-                  res.set_content(r.reason + "\n", "text/plain; charset=utf-8");
-                } catch (const std::exception& e) {
-                  res.status = 500;
-                  res.set_content(std::string(e.what()) + "\n",
-                                  "text/plain; charset=utf-8");
-                }
-              });
+    srv.route("POST", path, name, [=](const request& req, response& res) {
+      static const log::logger log{"webhook"};
+      try {
+        if (req.body.size() > max_body)
+          throw rejection{413, "body larger than " + std::to_string(max_body)
+                                   + " bytes"};
+        verify(req);
+        auto out = parse(req);
+        if (!replays->first_time(out.delivery_id))
+          throw rejection{409, "delivery " + out.delivery_id
+                                   + " was received already"};
+        for (auto& c : out.changes)
+          d->notify_change(c);
+        res.status = out.changes.empty() ? 200 : 202;
+        res.set_content(out.changes.empty() ? "ignored\n" : "accepted\n",
+                        "text/plain; charset=utf-8");
+      } catch (const rejection& r) {
+        log.warn("webhook refused",
+                 {{"route", path}, {"status", r.status}, {"reason", r.reason}});
+        res.status = r.status;
+        res.set_content(r.reason + "\n", "text/plain; charset=utf-8");
+      } catch (const std::exception& e) {
+        res.status = 500;
+        res.set_content(std::string(e.what()) + "\n",
+                        "text/plain; charset=utf-8");
+      }
+    });
   };
-  add("/hook/github", "WebhookGitHub",
+  add(
+      "/hook/github", "WebhookGitHub",
       [secret](const request& req) {
         check_signature(req.get_header_value("X-Hub-Signature-256"), secret,
                         req.body, "X-Hub-Signature-256");
       },
       github);
-  add("/hook/gitlab", "WebhookGitLab",
+  add(
+      "/hook/gitlab", "WebhookGitLab",
       [secret](const request& req) {
         check_secret(req.get_header_value("X-Gitlab-Token"), secret,
                      "X-Gitlab-Token");
       },
       gitlab);
-  add("/hook/bitbucket", "WebhookBitbucket",
+  add(
+      "/hook/bitbucket", "WebhookBitbucket",
       [secret](const request& req) {
         check_signature(req.get_header_value("X-Hub-Signature"), secret,
                         req.body, "X-Hub-Signature");
       },
       bitbucket);
-  add("/hook/dockerhub", "WebhookDockerHub",
+  add(
+      "/hook/dockerhub", "WebhookDockerHub",
       [secret](const request& req) {
         check_secret(req.get_param_value("secret"), secret, "?secret=");
       },
       dockerhub);
-  add("/hook/harbor", "WebhookHarbor",
+  add(
+      "/hook/harbor", "WebhookHarbor",
       [secret](const request& req) {
         check_secret(bearer(req), secret, "Authorization");
       },
       harbor);
   auto events = std::make_shared<replay_guard>(opts.remembered_deliveries);
-  add("/hook/registry", "WebhookRegistry",
+  add(
+      "/hook/registry", "WebhookRegistry",
       [secret](const request& req) {
         check_secret(bearer(req), secret, "Authorization");
       },

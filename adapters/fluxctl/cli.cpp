@@ -23,8 +23,8 @@ std::map<std::string, command> commands() {
   std::map<std::string, command> c;
   c["list-workloads"] = {"List workloads currently running in the cluster.",
                          list_workloads_flags, list_workloads};
-  c["list-images"] = {"Show deployed and available images.",
-                      list_images_flags, list_images};
+  c["list-images"] = {"Show deployed and available images.", list_images_flags,
+                      list_images};
   c["release"] = {"Release a new version of a workload.", release_flags,
                   release};
   for (auto name : {"automate", "deautomate", "lock", "unlock", "policy"}) {
@@ -51,8 +51,7 @@ std::map<std::string, command> commands() {
                             ctx.env.err);
                   },
                   false};
-  c["version"] = {"Output the version of fluxctl",
-                  [](flag_set&) {},
+  c["version"] = {"Output the version of fluxctl", [](flag_set&) {},
                   [](context& ctx, const std::vector<std::string>& a) {
                     if (!a.empty())
                       throw usage_error("expected no (non-flag) arguments");
@@ -113,8 +112,8 @@ void apply_env(flag_set& f, environment& env) {
 }
 
 std::string root_help(const std::map<std::string, command>& cs) {
-  std::string out
-    = "fluxctl helps you deploy your code.\n\n"
+  std::string out =
+      "fluxctl helps you deploy your code.\n\n"
       "Connecting:\n\n"
       "  # To a fluxd running in namespace \"default\" in your current "
       "kubectl context\n"
@@ -153,11 +152,11 @@ int run(const std::vector<std::string>& args, environment& env) {
         name = a;
         break;
       }
-      bool takes_value = a.find('=') == std::string::npos
-                         && (a == "-u" || a == "-t" || a == "--url"
-                             || a == "--token" || a == "--k8s-fwd-ns"
-                             || a == "--k8s-fwd-labels" || a == "--context"
-                             || a == "--timeout");
+      bool takes_value =
+          a.find('=') == std::string::npos
+          && (a == "-u" || a == "-t" || a == "--url" || a == "--token"
+              || a == "--k8s-fwd-ns" || a == "--k8s-fwd-labels"
+              || a == "--context" || a == "--timeout");
       if (takes_value)
         ++pos;
     }
@@ -203,7 +202,7 @@ int run(const std::vector<std::string>& args, environment& env) {
         discover_daemon(kube);
       auto secs = std::chrono::duration_cast<std::chrono::seconds>(ctx.timeout);
       ctx.client = std::make_unique<api_client>(
-        url, token, std::max(secs, std::chrono::seconds(1)));
+          url, token, std::max(secs, std::chrono::seconds(1)));
     }
     cmd.run(ctx, positional);
     return 0;

@@ -17,7 +17,7 @@ class client_error : public std::runtime_error {
 public:
   explicit client_error(const std::string& msg) : std::runtime_error(msg) {}
   explicit client_error(http::flux_error e)
-    : std::runtime_error(e.error), structured(std::move(e)) {}
+      : std::runtime_error(e.error), structured(std::move(e)) {}
   std::optional<http::flux_error> structured;
 };
 

@@ -73,8 +73,7 @@ std::string tag_pattern(const std::string& p) {
 
 std::string parse_workload(const std::string& s, const std::string& ns) {
   auto full = s;
-  if (s.find(':') == std::string::npos
-      || s.find(':') > s.find('/'))
+  if (s.find(':') == std::string::npos || s.find(':') > s.find('/'))
     full = ns + ":" + s;
   try {
     return api::parse_id(full);
@@ -114,10 +113,10 @@ api::job_status wait_for_job(context& ctx, const std::string& job_id) {
   });
   if (!done) {
     ctx.env.err
-      << "\nWe timed out waiting for the result of the operation. This does "
-         "not\nnecessarily mean it has failed. You can check the state of "
-         "the\ncluster, or commit logs, to see if there was a result. In "
-         "general, it\nis safe to retry operations.\n";
+        << "\nWe timed out waiting for the result of the operation. This does "
+           "not\nnecessarily mean it has failed. You can check the state of "
+           "the\ncluster, or commit logs, to see if there was a result. In "
+           "general, it\nis safe to retry operations.\n";
     throw client_error("timeout");
   }
   if (!status.err.empty())
@@ -179,16 +178,15 @@ void list_workloads(context& ctx, const std::vector<std::string>& args) {
     ws.erase(std::remove_if(ws.begin(), ws.end(),
                             [&](const api::controller_status& w) {
                               for (auto& c : w.containers.value_or(
-                                     std::vector<api::container>{}))
+                                       std::vector<api::container>{}))
                                 if (c.name == container)
                                   return false;
                               return true;
                             }),
              ws.end());
   }
-  std::stable_sort(ws.begin(), ws.end(), [](auto& a, auto& b) {
-    return a.id < b.id;
-  });
+  std::stable_sort(ws.begin(), ws.end(),
+                   [](auto& a, auto& b) { return a.id < b.id; });
   if (format == "json") {
     ctx.env.out << api::to_json(ws) << "\n";
     return;
@@ -199,8 +197,7 @@ void list_workloads(context& ctx, const std::vector<std::string>& args) {
 // -- list-images ------------------------------------------------------------
 
 void list_images_flags(flag_set& f) {
-  f.add("namespace", 'n', flag_set::kind::string, "",
-        "Namespace");
+  f.add("namespace", 'n', flag_set::kind::string, "", "Namespace");
   f.add("workload", 'w', flag_set::kind::string, "",
         "Show images for this workload");
   f.add("controller", 'c', flag_set::kind::string, "",
@@ -292,8 +289,7 @@ void watch_rollout(context& ctx, const std::vector<std::string>& ids,
 } // namespace
 
 void release_flags(flag_set& f) {
-  f.add("namespace", 'n', flag_set::kind::string, "",
-        "Workload namespace");
+  f.add("namespace", 'n', flag_set::kind::string, "", "Workload namespace");
   f.add("workload", 0, flag_set::kind::slice, "",
         "List of workloads to release <namespace>:<kind>/<name>");
   f.add("controller", 'c', flag_set::kind::slice, "",
@@ -336,10 +332,10 @@ void release(context& ctx, const std::vector<std::string>& args) {
   bool force = f.boolean("force");
   if (workloads.empty() && !all)
     throw usage_error(
-      "please supply either --all, or at least one --workload=<workload>");
+        "please supply either --all, or at least one --workload=<workload>");
   if (force && all && all_images)
     throw usage_error(
-      "--force has no effect when used with --all and --update-all-images");
+        "--force has no effect when used with --all and --update-all-images");
   if (force && all)
     ctx.env.err << "Warning: --force will not ignore locked workloads when "
                    "used with --all\n";
@@ -388,8 +384,7 @@ void release(context& ctx, const std::vector<std::string>& args) {
     auto status = wait_for_job(ctx, job);
     api::container_specs chosen;
     for (auto& [id, r] : status.result.result.value_or(api::update_result{}))
-      if (r.status == "success" && r.per_container
-          && !r.per_container->empty())
+      if (r.status == "success" && r.per_container && !r.per_container->empty())
         chosen[id] = r.per_container;
     if (chosen.empty()) {
       ctx.env.out << "No changes found.\n";
@@ -424,15 +419,13 @@ void release(context& ctx, const std::vector<std::string>& args) {
 
 void policy_flags(flag_set& f, const std::string& command) {
   f.add("namespace", 'n', flag_set::kind::string, "", "Workload namespace");
-  f.add("workload", 'w', flag_set::kind::string, "",
-        "Workload to " + command);
+  f.add("workload", 'w', flag_set::kind::string, "", "Workload to " + command);
   f.add("controller", 'c', flag_set::kind::string, "",
         "Controller (deprecated, use --workload)");
   cause_flags(f);
   if (command != "policy")
     return;
-  f.add("automate", 0, flag_set::kind::boolean, "false",
-        "Automate workload");
+  f.add("automate", 0, flag_set::kind::boolean, "false", "Automate workload");
   f.add("deautomate", 0, flag_set::kind::boolean, "false",
         "Deautomate workload");
   f.add("lock", 0, flag_set::kind::boolean, "false", "Lock workload");
@@ -538,7 +531,7 @@ void sync(context& ctx, const std::vector<std::string>& args) {
   } catch (const client_error& e) {
     std::string m = e.what();
     if (m.find("branch HEAD in the git repo is not verified")
-          != std::string::npos
+            != std::string::npos
         && m.find("last verified commit was") != std::string::npos) {
       ctx.env.err << "Warning: " << m << "\n";
       revision = ctx.client->job_status(job).result.revision;
@@ -548,8 +541,7 @@ void sync(context& ctx, const std::vector<std::string>& args) {
     }
   }
   auto rev = revision.substr(0, 7);
-  ctx.env.err << "Revision of " << cfg.branch << " to apply is " << rev
-              << "\n";
+  ctx.env.err << "Revision of " << cfg.branch << " to apply is " << rev << "\n";
   ctx.env.err << "Waiting for " << rev << " to be applied ...\n";
   if (!wait_for_sync(ctx, rev))
     throw client_error("timeout");
@@ -577,8 +569,8 @@ void identity(context& ctx, const std::vector<std::string>& args) {
                        "that the git repository is not using SSH, or that "
                        "fluxd is not running in a cluster.");
   if (ctx.flags.boolean("fingerprint") || visual) {
-    auto fps = key.fingerprints.value_or(
-      std::map<std::string, api::fingerprint>{});
+    auto fps =
+        key.fingerprints.value_or(std::map<std::string, api::fingerprint>{});
     auto md5 = fps.count("md5") ? fps.at("md5") : api::fingerprint{};
     ctx.env.out << md5.hash << "\n";
     if (visual)

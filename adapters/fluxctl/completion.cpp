@@ -60,15 +60,16 @@ std::string bash() {
                   "    \"\") words=\"";
   s += std::string(commands) + " " + global + "\" ;;\n";
   for (std::string c : {"list-workloads", "list-images", "release", "policy",
-                        "automate", "deautomate", "lock", "unlock",
-                        "identity", "save", "install", "completion"})
-    s += "    " + c + ") words=\"" + command_flags(c) + " " + global
-         + "\" ;;\n";
-  s += "    *) words=\"" + std::string(global) + "\" ;;\n"
-       "  esac\n"
-       "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
-       "}\n"
-       "complete -F _fluxctl fluxctl\n";
+                        "automate", "deautomate", "lock", "unlock", "identity",
+                        "save", "install", "completion"})
+    s +=
+        "    " + c + ") words=\"" + command_flags(c) + " " + global + "\" ;;\n";
+  s += "    *) words=\"" + std::string(global)
+       + "\" ;;\n"
+         "  esac\n"
+         "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+         "}\n"
+         "complete -F _fluxctl fluxctl\n";
   return s;
 }
 
@@ -83,9 +84,9 @@ std::string fish() {
   std::string s = "# fish completion for fluxctl\n";
   s += "complete -c fluxctl -f -n '__fish_use_subcommand' -a '"
        + std::string(commands) + "'\n";
-  for (std::string c : {"list-workloads", "list-images", "release", "policy",
-                        "automate", "deautomate", "lock", "unlock",
-                        "identity", "save", "install"}) {
+  for (std::string c :
+       {"list-workloads", "list-images", "release", "policy", "automate",
+        "deautomate", "lock", "unlock", "identity", "save", "install"}) {
     std::string flags = command_flags(c);
     size_t start = 0;
     while (start < flags.size()) {
@@ -99,8 +100,8 @@ std::string fish() {
   }
   s += "complete -c fluxctl -f -n '__fish_seen_subcommand_from completion' "
        "-a 'bash fish zsh'\n";
-  for (auto l : {"url", "token", "k8s-fwd-ns", "k8s-fwd-labels", "context",
-                 "timeout"})
+  for (auto l :
+       {"url", "token", "k8s-fwd-ns", "k8s-fwd-labels", "context", "timeout"})
     s += std::string("complete -c fluxctl -l ") + l + " -r\n";
   return s;
 }

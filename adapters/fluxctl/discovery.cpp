@@ -14,8 +14,8 @@ kube::config_options options_of(const kube_settings& k) {
   o.kubeconfig_env = k.getenv("KUBECONFIG");
   o.home = k.getenv("HOME");
   o.env = std::map<std::string, std::string>{
-    {"KUBERNETES_SERVICE_HOST", k.getenv("KUBERNETES_SERVICE_HOST")},
-    {"KUBERNETES_SERVICE_PORT", k.getenv("KUBERNETES_SERVICE_PORT")}};
+      {"KUBERNETES_SERVICE_HOST", k.getenv("KUBERNETES_SERVICE_HOST")},
+      {"KUBERNETES_SERVICE_PORT", k.getenv("KUBERNETES_SERVICE_PORT")}};
   return o;
 }
 
@@ -34,8 +34,8 @@ std::string context_namespace(const kube_settings& k) {
 }
 
 void discover_daemon(const kube_settings& k) {
-  const std::string how
-    = "kubectl -n " + k.fwd_namespace
+  const std::string how =
+      "kubectl -n " + k.fwd_namespace
       + " port-forward deployment/flux 3030:3030\n\nand pass --url "
         "http://127.0.0.1:3030/api/flux (or set FLUX_URL).";
   kube::rest_config cfg;
@@ -43,38 +43,37 @@ void discover_daemon(const kube_settings& k) {
     cfg = kube::load_config(options_of(k));
   } catch (const std::exception& e) {
     throw client_error("no --url given and no Kubernetes configuration to "
-                       "find fluxd with (" + std::string(e.what())
-                       + ").\n\nRun\n\n    " + how);
+                       "find fluxd with ("
+                       + std::string(e.what()) + ").\n\nRun\n\n    " + how);
   }
   kube::client cluster{cfg};
   std::string pod;
-  for (auto selector : {k.fwd_labels,
-                        std::string("name in (flux,fluxd,weave-flux-agent)")}) {
+  for (auto selector :
+       {k.fwd_labels, std::string("name in (flux,fluxd,weave-flux-agent)")}) {
     kube::list_options o;
     o.label_selector = selector;
     o.field_selector = "status.phase=Running";
     o.timeout = std::chrono::seconds(10);
     auto page = cluster.list("v1", "Pod", k.fwd_namespace, o);
     if (!page.items.empty()) {
-      pod = std::string(
-        page.items[0].at("metadata").at("name").as_string());
+      pod = std::string(page.items[0].at("metadata").at("name").as_string());
       break;
     }
   }
   if (pod.empty())
     throw client_error(
-      "No pod found in namespace \"" + k.fwd_namespace
-      + "\" using the following selectors:\n  " + k.fwd_labels
-      + "\n  name in (flux,fluxd,weave-flux-agent)\n\nMake sure Flux is "
-        "running in namespace \""
-      + k.fwd_namespace
-      + "\".\nIf Flux is running in another different namespace, please "
-        "supply it to --k8s-fwd-ns.");
+        "No pod found in namespace \"" + k.fwd_namespace
+        + "\" using the following selectors:\n  " + k.fwd_labels
+        + "\n  name in (flux,fluxd,weave-flux-agent)\n\nMake sure Flux is "
+          "running in namespace \""
+        + k.fwd_namespace
+        + "\".\nIf Flux is running in another different namespace, please "
+          "supply it to --k8s-fwd-ns.");
   throw client_error("found fluxd pod " + pod + " in namespace "
                      + k.fwd_namespace
                      + ", but this fluxctl cannot port-forward by itself."
-                       "\n\nRun\n\n    kubectl -n " + k.fwd_namespace
-                     + " port-forward pod/" + pod
+                       "\n\nRun\n\n    kubectl -n "
+                     + k.fwd_namespace + " port-forward pod/" + pod
                      + " 3030:3030\n\nand pass --url "
                        "http://127.0.0.1:3030/api/flux (or set FLUX_URL).");
 }

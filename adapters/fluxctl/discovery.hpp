@@ -6,7 +6,7 @@
 namespace fluxd::fluxctl {
 
 struct kube_settings {
-  std::string context;      ///< --context
+  std::string context;       ///< --context
   std::string fwd_namespace; ///< --k8s-fwd-ns
   std::string fwd_labels;    ///< --k8s-fwd-labels
   std::function<std::string(const std::string&)> getenv;

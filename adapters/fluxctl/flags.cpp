@@ -23,26 +23,26 @@ flag_set::flag& flag_set::lookup(const std::string& name) {
 void flag_set::set(const std::string& name, flag& f, const std::string& v) {
   f.changed = true;
   switch (f.k) {
-  case kind::boolean:
-    if (v != "true" && v != "false" && v != "1" && v != "0")
-      throw usage_error("invalid argument \"" + v + "\" for \"--" + name
-                        + "\" flag: strconv.ParseBool: parsing \"" + v
-                        + "\": invalid syntax");
-    f.values = {v == "true" || v == "1" ? "true" : "false"};
-    break;
-  case kind::count:
-    f.values.push_back("1");
-    break;
-  case kind::slice: {
-    std::stringstream ss(v);
-    std::string part;
-    while (std::getline(ss, part, ','))
-      f.values.push_back(part);
-    break;
-  }
-  case kind::string:
-    f.values = {v};
-    break;
+    case kind::boolean:
+      if (v != "true" && v != "false" && v != "1" && v != "0")
+        throw usage_error("invalid argument \"" + v + "\" for \"--" + name
+                          + "\" flag: strconv.ParseBool: parsing \"" + v
+                          + "\": invalid syntax");
+      f.values = {v == "true" || v == "1" ? "true" : "false"};
+      break;
+    case kind::count:
+      f.values.push_back("1");
+      break;
+    case kind::slice: {
+      std::stringstream ss(v);
+      std::string part;
+      while (std::getline(ss, part, ','))
+        f.values.push_back(part);
+      break;
+    }
+    case kind::string:
+      f.values = {v};
+      break;
   }
 }
 
@@ -56,8 +56,8 @@ std::vector<std::string> flag_set::parse(const std::vector<std::string>& args) {
     }
     if (a.rfind("--", 0) == 0) {
       auto eq = a.find('=');
-      auto name = a.substr(2, eq == std::string::npos ? std::string::npos
-                                                      : eq - 2);
+      auto name =
+          a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
       auto& f = lookup(name);
       if (eq != std::string::npos) {
         set(name, f, a.substr(eq + 1));

@@ -61,8 +61,8 @@ void install(const flag_set& f, const std::string& default_namespace,
   p.git_user = f.str("git-user");
   p.git_readonly = f.boolean("git-readonly");
   p.manifest_generation = f.boolean("manifest-generation");
-  p.namespace_ = f.changed("namespace") ? f.str("namespace")
-                                        : default_namespace;
+  p.namespace_ =
+      f.changed("namespace") ? f.str("namespace") : default_namespace;
   p.registry_disable_scanning = f.boolean("registry-disable-scanning");
   p.add_security_context = f.boolean("add-security-context");
   std::vector<std::pair<std::string, std::string>> files;

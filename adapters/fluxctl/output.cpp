@@ -21,7 +21,8 @@ ref_parts split_ref(const std::string& ref) {
     }
   }
   auto colon = rest.rfind(':');
-  if (colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
+  if (colon != std::string::npos
+      && rest.find('/', colon) == std::string::npos) {
     p.tag = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
   }
@@ -74,8 +75,8 @@ std::string list_workloads_table(std::vector<api::controller_status> ws,
   return tabwrite(t);
 }
 
-std::string list_images_table(std::vector<api::image_status> images,
-                              int limit, bool headers) {
+std::string list_images_table(std::vector<api::image_status> images, int limit,
+                              bool headers) {
   sort_by_id(images);
   std::string t;
   if (headers)
@@ -89,8 +90,8 @@ std::string list_images_table(std::vector<api::image_status> images,
     std::string name = w.id;
     for (auto& c : cs) {
       auto current = split_ref(c.current.id);
-      auto repo = (current.domain.empty() ? "" : current.domain + "/")
-                  + current.image;
+      auto repo =
+          (current.domain.empty() ? "" : current.domain + "/") + current.image;
       if (c.available.empty()) {
         auto err = c.available_error.empty() ? "image data not available"
                                              : c.available_error;
@@ -121,8 +122,8 @@ std::string list_images_table(std::vector<api::image_status> images,
         if (!print && found_running && !is_running)
           break; // past the limit and the running image is shown
         if (print) {
-          auto created
-            = img.created_at ? api::format_rfc822(*img.created_at) : "";
+          auto created =
+              img.created_at ? api::format_rfc822(*img.created_at) : "";
           t += "\t\t" + marker + " " + tag + "\t" + created + "\n";
         }
       }

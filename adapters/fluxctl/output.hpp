@@ -22,8 +22,8 @@ std::string list_workloads_table(std::vector<api::controller_status> workloads,
                                  bool headers);
 
 /// `list-images` (tab format), `limit` images per container (0: all).
-std::string list_images_table(std::vector<api::image_status> images,
-                              int limit, bool headers);
+std::string list_images_table(std::vector<api::image_status> images, int limit,
+                              bool headers);
 
 /// The result table of release/policy jobs; `verbosity` 0 hides skipped
 /// and ignored workloads, 1 shows skipped, 2 both.

@@ -79,19 +79,18 @@ void save(context& ctx, const std::vector<std::string>& args) {
     }
     struct stat st {};
     if (stat(dest.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      throw std::runtime_error("output directory " + dest
-                               + " does not exist");
+      throw std::runtime_error("output directory " + dest + " does not exist");
     auto kind = obj["kind"] ? obj["kind"].as<std::string>() : "";
     auto name = obj["metadata"]["name"]
-                  ? obj["metadata"]["name"].as<std::string>()
-                  : "";
+                    ? obj["metadata"]["name"].as<std::string>()
+                    : "";
     std::string path;
     if (kind == "Namespace") {
       path = dest + "/" + name + "-ns.yaml";
     } else {
       auto ns = obj["metadata"]["namespace"]
-                  ? obj["metadata"]["namespace"].as<std::string>()
-                  : "default";
+                    ? obj["metadata"]["namespace"].as<std::string>()
+                    : "default";
       auto dir = dest + "/" + ns;
       mkdir(dir.c_str(), 0755);
       auto short_kind = kind == "Deployment" ? "dep" : kind;
@@ -99,8 +98,7 @@ void save(context& ctx, const std::vector<std::string>& args) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       path = dir + "/" + name + "-" + short_kind + ".yaml";
     }
-    ctx.env.err << "Saving " << kind << " '" << name << "' to " << path
-                << "\n";
+    ctx.env.err << "Saving " << kind << " '" << name << "' to " << path << "\n";
     std::ofstream file(path);
     file << text;
     if (!file)

@@ -32,7 +32,6 @@ struct parameters {
 
 /// File name → YAML, in Flux v1's order. Without scanning the memcached
 /// files are left out. Throws parameter_error for a missing URL/email.
-std::vector<std::pair<std::string, std::string>>
-render(const parameters& p);
+std::vector<std::pair<std::string, std::string>> render(const parameters& p);
 
 } // namespace fluxd::install
