@@ -123,16 +123,4 @@ std::string commit_message(const update_spec& s, const result& r) {
   return s.why.message;
 }
 
-std::string with_ci_skip(std::string message, const commit_settings& c) {
-  // A configured text is appended on its own; --git-ci-skip alone means
-  // the default text.
-  if (!c.ci_skip_message.empty())
-    return message + c.ci_skip_message;
-  return c.ci_skip ? message + "\n\n[ci skip]" : message;
-}
-
-std::string commit_author(const update_spec& s, const commit_settings& c) {
-  return c.set_author ? s.why.user : std::string();
-}
-
 } // namespace fluxd::release

@@ -155,20 +155,6 @@ TEST_CASE("commit messages (§9.6, §14.3, §14.4)") {
   CHECK(commit_message(pol, ok) == "Updated policies: default:deployment/a\n");
 }
 
-TEST_CASE("ci-skip and author rules") {
-  commit_settings c;
-  CHECK(with_ci_skip("m", c) == "m");
-  c.ci_skip = true;
-  CHECK(with_ci_skip("m", c) == "m\n\n[ci skip]");
-  c.ci_skip_message = " [skip ci]";
-  CHECK(with_ci_skip("m", c) == "m [skip ci]");
-  update_spec s;
-  s.why.user = "Jane <jane@x>";
-  CHECK(commit_author(s, c) == "");
-  c.set_author = true;
-  CHECK(commit_author(s, c) == "Jane <jane@x>");
-}
-
 TEST_CASE("job ids, statuses and notes") {
   auto id = new_job_id();
   REQUIRE(id.size() == 36);

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "adapters/log/log.hpp"
+#include "adapters/manifests/loader.hpp"
+#include "adapters/release/automation.hpp"
+#include "messages/automation.hpp"
+#include "messages/git.hpp"
+#include "messages/registry.hpp"
+
+namespace fluxd {
+
+struct automation_config {
+  git_mirror_actor mirror;
+  registry_scanner_actor scanner;
+  job_queue_actor jobs;
+  manifests::load_options load;
+  /// --automation-interval: a check at least this often.
+  caf::timespan interval = std::chrono::minutes(5);
+  /// --automation-batch-window: image updates arriving within it become
+  /// one check, hence one commit.
+  caf::timespan batch_window = std::chrono::seconds(2);
+  caf::timespan request_timeout = std::chrono::minutes(1);
+};
+
+/// Self-messages: the interval tick (with a generation) and the end of a
+/// batch window.
+using automation_impl = automation_actor::extend<
+  caf::reacts_to<auto_tick_atom, uint64_t>>;
+
+struct automation_state {
+  static inline const char* name = "fluxd.automation";
+  automation_config cfg;
+  std::string revision; ///< the branch head the workloads come from
+  manifests::load_result git;
+  std::vector<release::automated_container> automated;
+  release::image_index images;
+  /// Repositories watched, and whether with creation times.
+  std::map<std::string, bool> watched;
+  bool check_scheduled = false;
+  std::string job_in_flight; ///< an auto job not finished yet
+  bool recheck = false;      ///< something changed while it ran
+  uint64_t tick_generation = 0;
+  log::logger log{"automation"};
+};
+
+/// Subscribes to the branch head and to the image repositories of every
+/// workload in git; when the newest tag a container's filter allows
+/// differs from git for an automated, unlocked, not ignored workload, it
+/// queues one `auto` job per batch window. Only one auto job is in flight:
+/// changes seen meanwhile are checked again once it has finished.
+automation_impl::behavior_type
+automation(automation_impl::stateful_pointer<automation_state> self,
+           automation_config cfg);
+
+/// list-images rows for every container of every workload in `git`.
+std::vector<container_images>
+image_rows(const manifests::load_result& git,
+           const release::image_index& images);
+
+} // namespace fluxd
