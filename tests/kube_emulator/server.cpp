@@ -231,6 +231,17 @@ void api_server::handle(const httplib::Request& req, httplib::Response& res) {
     if ((first == "healthz" || first == "livez" || first == "readyz")
         && parts.size() == 1)
       return send_text(res, 200, "ok", "text/plain");
+    if (first == "debug" && parts.size() == 2 && parts[1] == "requests")
+      return send_json(res, 200,
+                       json::object{{"get", gets_.load()},
+                                    {"write", writes_.load()},
+                                    {"delete", deletes_.load()}});
+    if (req.method == "GET")
+      ++gets_;
+    else if (req.method == "DELETE")
+      ++deletes_;
+    else
+      ++writes_;
     if (!authenticated(req))
       return send_error(res, api_error(401, "Unauthorized", "Unauthorized"));
     if (first == "api" || first == "apis") {

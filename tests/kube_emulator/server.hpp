@@ -60,6 +60,9 @@ private:
   server_config config_;
   std::unique_ptr<httplib::SSLServer> http_;
   std::atomic<bool> stopping_{false};
+  /// Requests by method since start, for `GET /debug/requests` (tests
+  /// count the writes a client sends).
+  std::atomic<long> gets_{0}, writes_{0}, deletes_{0};
 };
 
 struct table_request;

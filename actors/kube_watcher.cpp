@@ -1,0 +1,93 @@
+#include "actors/kube_watcher.hpp"
+
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "caf/send.hpp"
+
+#include "actors/handlers.hpp"
+#include "adapters/sync/desired.hpp"
+
+namespace fluxd {
+
+namespace {
+
+void run(const kube_watcher_config& cfg, const log::logger& log) {
+  auto backoff = std::chrono::milliseconds(200);
+  while (!cfg.cancel->cancelled()) {
+    kube::resource_info res;
+    try {
+      res = cfg.client->discovery().resolve(cfg.api_version, cfg.kind);
+    } catch (const std::exception& e) {
+      // Not served yet (its CRD comes later) or the server is away.
+      log.debug("cannot watch kind yet",
+                {{"kind", cfg.kind}, {"err", e.what()}});
+      auto until = std::chrono::steady_clock::now() + backoff;
+      while (!cfg.cancel->cancelled()
+             && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      backoff = std::min(backoff * 2, cfg.max_backoff);
+      continue;
+    }
+    kube::watch_options wo;
+    wo.label_selector = cfg.label_selector;
+    wo.max_backoff = cfg.max_backoff;
+    auto on_event = [&](const kube::watch_event& ev) {
+      if (cfg.cancel->cancelled())
+        return false;
+      switch (ev.type) {
+        case kube::watch_event_type::synced: {
+          std::vector<std::string> ids;
+          for (const auto& item : ev.items) {
+            ids.push_back(sync::id_of(item));
+            caf::anon_send(cfg.sink,
+                           live_event{ids.back(),
+                                      boost::json::serialize(item)});
+          }
+          caf::anon_send(cfg.sink, watch_synced_atom_v, cfg.key,
+                         std::move(ids));
+          break;
+        }
+        case kube::watch_event_type::added:
+        case kube::watch_event_type::modified:
+          caf::anon_send(cfg.sink,
+                         live_event{sync::id_of(ev.object),
+                                    boost::json::serialize(ev.object)});
+          break;
+        case kube::watch_event_type::deleted:
+          caf::anon_send(cfg.sink, live_event{sync::id_of(ev.object), ""});
+          break;
+        case kube::watch_event_type::error:
+          log.debug("watch failed; retrying",
+                    {{"kind", cfg.kind}, {"err", ev.message}});
+          break;
+        default:
+          break;
+      }
+      return !cfg.cancel->cancelled();
+    };
+    try {
+      kube::watch(*cfg.client, res, cfg.ns, wo, on_event, cfg.cancel.get());
+    } catch (const std::exception& e) {
+      log.warn("watch ended", {{"kind", cfg.kind}, {"err", e.what()}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
+} // namespace
+
+kube_watcher_actor::behavior_type
+kube_watcher(kube_watcher_actor::stateful_pointer<kube_watcher_state> self,
+             kube_watcher_config config) {
+  install_handlers(self, self->state.log);
+  return {
+    [=](watch_kind_atom) {
+      run(config, self->state.log);
+      self->quit();
+    },
+  };
+}
+
+} // namespace fluxd

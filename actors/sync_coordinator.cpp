@@ -1,0 +1,614 @@
+#include "actors/sync_coordinator.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "caf/actor_cast.hpp"
+#include "caf/send.hpp"
+#include "caf/system_messages.hpp"
+
+#include "actors/handlers.hpp"
+#include "actors/kube_watcher.hpp"
+#include "actors/kube_worker.hpp"
+#include "actors/resource_actor.hpp"
+#include "adapters/metrics/fluxd_metrics.hpp"
+#include "adapters/sync/desired.hpp"
+
+namespace fluxd {
+
+namespace {
+
+using self_ptr = sync_impl::stateful_pointer<sync_coordinator_state>;
+
+constexpr std::size_t max_results = 50;
+
+/// A watch-routed "this object was not listed": read it again rather than
+/// assume it is gone (the watches select fluxd's gc mark only).
+const std::string reread = "?";
+
+void start_sync(self_ptr self, const std::string& revision);
+void run_stage(self_ptr self, int stage);
+
+kube_worker_actor next_worker(self_ptr self) {
+  auto& st = self->state;
+  return st.workers[st.next_worker++ % st.workers.size()];
+}
+
+void set_ready(self_ptr self, const char* what, bool ready,
+               const std::string& reason = {}) {
+  if (auto* r = self->state.config.readiness)
+    r->set(what, ready, reason);
+}
+
+// -- resource actors ---------------------------------------------------------
+
+caf::actor spawn_resource(self_ptr self, const std::string& id) {
+  auto& cfg = self->state.config;
+  resource_config rc;
+  rc.id = id;
+  rc.worker = next_worker(self);
+  rc.retry_initial = cfg.retry_initial;
+  rc.retry_max = cfg.retry_max;
+  rc.request_timeout = cfg.timeout;
+  auto handle = caf::actor_cast<caf::actor>(self->spawn(resource, rc));
+  self->state.children->insert(handle);
+  self->monitor(handle);
+  self->state.actors[id] = handle;
+  self->state.ids[handle.address()] = id;
+  return handle;
+}
+
+void stop_resource(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.actors.find(id);
+  if (it == st.actors.end())
+    return;
+  st.ids.erase(it->second.address());
+  st.children->erase(it->second);
+  self->send_exit(it->second, caf::exit_reason::user_shutdown);
+  st.actors.erase(it);
+}
+
+void on_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  if (msg.source == st.mirror_addr) {
+    st.log.warn("git mirror went away; subscribing again");
+    self->delayed_send(self, st.config.retry_initial, git_sub_atom_v);
+    return;
+  }
+  auto it = st.ids.find(msg.source);
+  if (it == st.ids.end())
+    return;
+  auto id = it->second;
+  st.ids.erase(it);
+  if (auto a = st.actors.find(id); a != st.actors.end()) {
+    st.children->erase(a->second);
+    st.actors.erase(a);
+  }
+  auto d = st.desired.find(id);
+  if (d == st.desired.end())
+    return;
+  ++st.restarts;
+  st.log.warn("resource actor stopped; restarting it",
+              {{"resource", id}, {"reason", self->system().render(msg.reason)}});
+  // It rebuilds from the last loaded revision and a fresh read.
+  auto handle = caf::actor_cast<resource_actor>(spawn_resource(self, id));
+  self->request(handle, st.config.timeout, desired_atom_v, d->second)
+    .then([](const apply_outcome&) {}, [](caf::error&) {});
+}
+
+// -- watches -----------------------------------------------------------------
+
+void ensure_watch(self_ptr self, const desired_state& d) {
+  auto& st = self->state;
+  std::vector<std::string> namespaces{""};
+  if (!d.ns.empty() && !st.config.cluster.allow_namespaces.empty())
+    namespaces = {d.ns};
+  for (const auto& ns : namespaces) {
+    auto key = d.api_version + "|" + d.kind + "|" + ns;
+    if (st.watches.count(key))
+      continue;
+    kube_watcher_config wc;
+    wc.client = st.config.client;
+    wc.api_version = d.api_version;
+    wc.kind = d.kind;
+    wc.ns = ns;
+    wc.label_selector = sync::gc_mark_label;
+    wc.sink = caf::actor_cast<caf::actor>(self);
+    wc.key = key;
+    wc.cancel = std::make_shared<kube::stream_cancel>();
+    wc.max_backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.config.retry_max);
+    st.watches[key] = wc.cancel;
+    st.cancels->push_back(wc.cancel);
+    auto w = self->spawn<caf::detached>(kube_watcher, wc);
+    self->send(w, watch_kind_atom_v);
+  }
+}
+
+void on_listed(self_ptr self, const std::string& key,
+               const std::vector<std::string>& ids) {
+  auto& st = self->state;
+  std::set<std::string> listed(ids.begin(), ids.end());
+  for (const auto& [id, d] : st.desired) {
+    auto prefix = d.api_version + "|" + d.kind + "|";
+    if (key.rfind(prefix, 0) != 0 || listed.count(id))
+      continue;
+    auto ns = key.substr(prefix.size());
+    if (!ns.empty() && ns != d.ns)
+      continue;
+    auto a = st.actors.find(id);
+    if (a != st.actors.end())
+      self->send(caf::actor_cast<resource_actor>(a->second),
+                 live_event{id, reread});
+  }
+}
+
+// -- one sync ----------------------------------------------------------------
+
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.config.interval, sync_tick_atom_v,
+                     ++st.tick_generation);
+}
+
+void record(self_ptr self, sync_result result) {
+  auto& st = self->state;
+  auto rev = result.revision;
+  if (!st.results.count(rev))
+    st.result_order.push_back(rev);
+  st.results[rev] = std::move(result);
+  st.latest = rev;
+  while (st.result_order.size() > max_results) {
+    st.results.erase(st.result_order.front());
+    st.result_order.pop_front();
+  }
+}
+
+void move_marker(self_ptr self, const std::string& revision) {
+  auto& st = self->state;
+  if (revision == st.synced)
+    return;
+  auto done = [=](const std::string&) {
+    self->state.synced = revision;
+    self->state.log.info("sync marker moved", {{"revision", revision}});
+  };
+  auto failed = [=](caf::error& err) {
+    self->state.log.warn("cannot move the sync marker",
+                         {{"revision", revision}, {"err", error_text(err)}});
+  };
+  if (st.config.secret_state)
+    self
+      ->request(next_worker(self), st.config.timeout, secret_marker_atom_v,
+                revision)
+      .then(done, failed);
+  else if (st.config.writer)
+    self
+      ->request(st.config.writer(), st.config.timeout, git_tag_atom_v,
+                revision)
+      .then(done, failed);
+}
+
+void finish(self_ptr self, bool success, const std::string& error) {
+  auto& st = self->state;
+  auto& run = *st.run;
+  auto& r = run.result;
+  r.revision = run.revision;
+  r.success = success;
+  r.error = error;
+  r.duration_seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - run.started)
+                         .count();
+  r.finished_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  auto& m = metrics::standard();
+  m.sync_duration.with({success ? "true" : "false"}).observe(r.duration_seconds);
+  if (success) {
+    auto total = static_cast<double>(run.resources.size());
+    m.sync_manifests.with({"true"}).set(total - r.failed);
+    m.sync_manifests.with({"false"}).set(r.failed);
+    st.log.info("sync finished",
+                {{"revision", r.revision},
+                 {"applied", r.applied},
+                 {"unchanged", r.unchanged},
+                 {"ignored", r.ignored},
+                 {"failed", r.failed},
+                 {"deleted", r.deleted},
+                 {"errors", static_cast<int64_t>(r.errors.size())},
+                 {"took", r.duration_seconds}});
+    move_marker(self, r.revision);
+    st.retry_delay = caf::timespan{0};
+    schedule_tick(self);
+  } else {
+    auto& d = st.retry_delay;
+    d = d.count() == 0 ? st.config.retry_initial
+                       : std::min(d * 2, st.config.retry_max);
+    st.log.warn("sync failed; will retry",
+                {{"revision", r.revision},
+                 {"err", error},
+                 {"retry_in_ms",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(d)
+                    .count()}});
+    self->delayed_send(self, d, sync_retry_atom_v, ++st.retry_generation);
+  }
+  record(self, std::move(r));
+  st.run.reset();
+  if (st.pending) {
+    st.pending = false;
+    start_sync(self, st.head);
+  }
+}
+
+void collect_garbage(self_ptr self, std::vector<sync::gc_decision> plan,
+                     std::size_t next) {
+  auto& st = self->state;
+  for (; next < plan.size(); ++next) {
+    const auto& o = plan[next].object;
+    using act = sync::gc_decision::action;
+    if (plan[next].what == act::skip_ignored) {
+      st.log.info("cluster resource not in resources to be synced; ignored",
+                  {{"resource", o.id}});
+      continue;
+    }
+    if (plan[next].what == act::skip_not_updated) {
+      st.log.warn("resource to be synced has not been updated; skipping",
+                  {{"resource", o.id}});
+      continue;
+    }
+    if (plan[next].what != act::remove)
+      continue;
+    bool dry = !st.config.gc;
+    st.log.info("cluster resource not in resources to be synced; deleting",
+                {{"resource", o.id}, {"dry-run", dry}});
+    ++st.run->result.deleted;
+    if (dry)
+      continue;
+    marked_ref ref{o.id,   o.api_version, o.kind,   o.ns, o.name,
+                   o.mark, o.checksum,    o.ignore, o.owned};
+    self->request(next_worker(self), st.config.timeout, kube_delete_atom_v,
+                  ref, false)
+      .then(
+        [=](bool) { collect_garbage(self, plan, next + 1); },
+        [=](caf::error& err) {
+          auto& run = *self->state.run;
+          run.result.errors.push_back({o.id, "", error_text(err)});
+          if (is_unreachable(err))
+            run.unreachable = true;
+          collect_garbage(self, plan, next + 1);
+        });
+    return;
+  }
+  auto& run = *st.run;
+  if (run.unreachable)
+    finish(self, false, "the Kubernetes API server is unreachable");
+  else
+    finish(self, true, "");
+}
+
+void after_apply(self_ptr self) {
+  auto& st = self->state;
+  auto& run = *st.run;
+  if (run.unreachable) {
+    finish(self, false, "the Kubernetes API server is unreachable");
+    return;
+  }
+  set_ready(self, "cluster", true);
+  if (!(st.config.gc || st.config.gc_dry)) {
+    finish(self, true, "");
+    return;
+  }
+  if (run.load_errors) {
+    st.log.warn("not garbage collecting: some manifests did not load",
+                {{"revision", run.revision}});
+    finish(self, true, "");
+    return;
+  }
+  std::map<std::string, std::string> checksums;
+  for (const auto& [id, d] : st.desired)
+    checksums[id] = d.checksum;
+  self->request(next_worker(self), st.config.timeout, gc_scan_atom_v)
+    .then(
+      [=](const std::vector<marked_ref>& refs) {
+        std::vector<sync::marked_object> live;
+        for (const auto& r : refs)
+          live.push_back({r.id, r.api_version, r.kind, r.ns, r.name, r.mark,
+                          r.checksum, r.ignore, r.owned});
+        auto plan = sync::gc_plan(live, self->state.config.cluster.set_name,
+                                  checksums);
+        collect_garbage(self, std::move(plan), 0);
+      },
+      [=](caf::error& err) {
+        finish(self, false, "garbage collection: " + error_text(err));
+      });
+}
+
+void on_outcome(self_ptr self, const desired_state& d,
+                const apply_outcome& o) {
+  auto& run = *self->state.run;
+  auto& r = run.result;
+  if (o.status == "applied")
+    ++r.applied;
+  else if (o.status == "unchanged")
+    ++r.unchanged;
+  else if (o.status == "ignored")
+    ++r.ignored;
+  else {
+    ++r.failed;
+    r.errors.push_back({d.id, d.source, o.error});
+    if (o.unreachable)
+      run.unreachable = true;
+  }
+  if (--run.outstanding == 0)
+    run_stage(self, run.stage + 1);
+}
+
+void run_stage(self_ptr self, int stage) {
+  auto& st = self->state;
+  auto& run = *st.run;
+  for (; stage <= 4; ++stage) {
+    std::vector<const desired_state*> batch;
+    for (const auto& d : run.resources)
+      if (d.rank == stage)
+        batch.push_back(&d);
+    if (batch.empty())
+      continue;
+    run.stage = stage;
+    run.outstanding = batch.size();
+    for (const auto* d : batch) {
+      auto a = st.actors.find(d->id);
+      auto handle = a == st.actors.end() ? spawn_resource(self, d->id)
+                                         : a->second;
+      desired_state copy = *d;
+      self
+        ->request(caf::actor_cast<resource_actor>(handle), st.config.timeout,
+                  desired_atom_v, copy)
+        .then([=](const apply_outcome& o) { on_outcome(self, copy, o); },
+              [=](caf::error& err) {
+                on_outcome(self, copy,
+                           {copy.id, "failed", error_text(err),
+                            is_unreachable(err)});
+              });
+    }
+    return;
+  }
+  after_apply(self);
+}
+
+void begin_apply(self_ptr self, prepared_set set) {
+  auto& st = self->state;
+  auto& run = *st.run;
+  run.load_errors = !set.errors.empty();
+  for (const auto& e : set.errors) {
+    st.log.error("cannot load manifests", {{"file", e.source},
+                                            {"err", e.error}});
+    run.result.errors.push_back(e);
+  }
+  for (const auto& w : set.warnings)
+    st.log.warn(w);
+  if (!set.excluded.empty())
+    st.log.warn("not applying resources; excluded by namespace constraints",
+                {{"resources", static_cast<int64_t>(set.excluded.size())}});
+  std::set<std::string> broken;
+  for (const auto& e : set.errors)
+    broken.insert(e.source);
+  std::map<std::string, desired_state> next;
+  for (auto& d : set.resources)
+    next[d.id] = d;
+  // A file that does not load keeps its resources as they were.
+  for (const auto& [id, d] : st.desired)
+    if (!next.count(id) && broken.count(d.source)) {
+      next[id] = d;
+      set.resources.push_back(d);
+    }
+  for (const auto& [id, d] : st.desired)
+    if (!next.count(id))
+      stop_resource(self, id);
+  st.desired = std::move(next);
+  std::stable_sort(set.resources.begin(), set.resources.end(),
+                   [](const auto& a, const auto& b) {
+                     return a.rank < b.rank;
+                   });
+  run.resources = std::move(set.resources);
+  for (const auto& d : run.resources)
+    ensure_watch(self, d);
+  run_stage(self, 0);
+}
+
+void start_sync(self_ptr self, const std::string& revision) {
+  auto& st = self->state;
+  if (revision.empty())
+    return;
+  if (st.run) {
+    st.pending = true;
+    return;
+  }
+  st.run.emplace();
+  st.run->revision = revision;
+  st.run->started = std::chrono::steady_clock::now();
+  st.log.info("trying to sync git changes to the cluster",
+              {{"old", st.synced}, {"new", revision}});
+  auto mirror = st.config.mirror();
+  if (!mirror) {
+    finish(self, false, "git mirror not running");
+    return;
+  }
+  self
+    ->request(mirror, st.config.timeout, git_read_atom_v, revision,
+              std::vector<std::string>{})
+    .then(
+      [=](git_files& files) {
+        self
+          ->request(next_worker(self), self->state.config.timeout,
+                    kube_prepare_atom_v, std::move(files))
+          .then([=](prepared_set& set) { begin_apply(self, std::move(set)); },
+                [=](caf::error& err) {
+                  if (is_unreachable(err))
+                    set_ready(self, "cluster", false, error_text(err));
+                  finish(self, false, "loading manifests: " + error_text(err));
+                });
+      },
+      [=](caf::error& err) {
+        finish(self, false, "reading git: " + self->system().render(err));
+      });
+}
+
+// -- git ---------------------------------------------------------------------
+
+void subscribe(self_ptr self) {
+  auto& st = self->state;
+  auto mirror = st.config.mirror ? st.config.mirror() : git_mirror_actor{};
+  if (!mirror) {
+    self->delayed_send(self, st.config.retry_initial, git_sub_atom_v);
+    return;
+  }
+  st.mirror_addr = mirror.address();
+  self->monitor(mirror);
+  self
+    ->request(mirror, st.config.timeout, git_sub_atom_v,
+              caf::actor_cast<git_listener_actor>(self))
+    .then(
+      [=](const git_status& s) {
+        bool ready = s.status == "ready";
+        set_ready(self, "git", ready, ready ? "" : s.error);
+        metrics::standard().git_ready.with({}).set(ready ? 1 : 0);
+      },
+      [=](caf::error& err) {
+        self->state.log.warn("cannot subscribe to git",
+                             {{"err", self->system().render(err)}});
+        self->delayed_send(self, self->state.config.retry_initial,
+                           git_sub_atom_v);
+      });
+  if (!st.config.secret_state)
+    self->request(mirror, st.config.timeout, git_marker_atom_v)
+      .then(
+        [=](const std::string& rev) {
+          if (self->state.synced.empty())
+            self->state.synced = rev;
+        },
+        [](caf::error&) {});
+}
+
+} // namespace
+
+sync_impl::behavior_type
+sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
+                 sync_coordinator_config config) {
+  install_handlers(self, self->state.log);
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.cancels =
+    std::make_shared<std::vector<std::shared_ptr<kube::stream_cancel>>>();
+  st.children = std::make_shared<std::set<caf::actor>>();
+  auto cancels = st.cancels;
+  auto children = st.children;
+  // Watches block their threads and resource actors are not linked (their
+  // crashes must not take this actor down): end them when this one ends.
+  self->attach_functor([cancels, children] {
+    for (auto& c : *cancels)
+      c->cancel();
+    for (auto& a : *children)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    children->clear();
+  });
+  self->set_down_handler([=](caf::down_msg& msg) { on_down(self, msg); });
+
+  auto ops = std::make_shared<sync::cluster_ops>(*st.config.client,
+                                                 st.config.cluster);
+  for (int i = 0; i < std::max(1, st.config.workers); ++i)
+    st.workers.push_back(
+      self->spawn<caf::detached + caf::linked>(kube_worker, ops));
+  set_ready(self, "git", false, "waiting for the repository");
+  set_ready(self, "cluster", false, "not synced yet");
+  if (st.config.secret_state)
+    self
+      ->request(next_worker(self), st.config.timeout, secret_marker_atom_v,
+                std::string{})
+      .then([=](const std::string& rev) { self->state.synced = rev; },
+            [=](caf::error& err) {
+              self->state.log.warn("cannot read the sync marker secret",
+                                   {{"err", error_text(err)}});
+            });
+  subscribe(self);
+  return {
+    [=](const git_revision& r) {
+      self->state.head = r.revision;
+      set_ready(self, "git", true);
+      metrics::standard().git_ready.with({}).set(1);
+      start_sync(self, r.revision);
+    },
+    [=](sync_now_atom) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      auto mirror = self->state.config.mirror();
+      if (!mirror)
+        return caf::make_error(sync_errc::other, "git mirror not running");
+      self->request(mirror, self->state.config.timeout, git_fetch_atom_v)
+        .then(
+          [=](const git_status& s) mutable {
+            if (!s.revision.empty()) {
+              self->state.head = s.revision;
+              start_sync(self, s.revision);
+            }
+            rp.deliver(s.revision);
+          },
+          [=](caf::error& err) mutable { rp.deliver(err); });
+      return rp;
+    },
+    [=](sync_status_atom) {
+      auto& st = self->state;
+      sync_status s;
+      s.head = st.head;
+      s.synced = st.synced;
+      s.in_progress = st.run ? st.run->revision : std::string();
+      s.resources = static_cast<int32_t>(st.actors.size());
+      s.restarts = st.restarts;
+      if (auto it = st.results.find(st.latest); it != st.results.end())
+        s.errors = it->second.errors;
+      return s;
+    },
+    [=](sync_result_atom,
+        const std::string& revision) -> caf::result<sync_result> {
+      auto& st = self->state;
+      auto it = st.results.find(revision.empty() ? st.latest : revision);
+      if (it == st.results.end())
+        return caf::make_error(sync_errc::other,
+                               "no sync of revision '" + revision + "'");
+      return it->second;
+    },
+    [=](sync_errors_atom) {
+      auto& st = self->state;
+      std::vector<resource_error> out;
+      if (auto it = st.results.find(st.latest); it != st.results.end())
+        for (const auto& e : it->second.errors)
+          if (!e.id.empty())
+            out.push_back(e);
+      return out;
+    },
+    [=](resource_atom, const std::string& id) -> caf::result<caf::actor> {
+      auto& st = self->state;
+      auto it = st.actors.find(id);
+      if (it == st.actors.end())
+        return caf::make_error(sync_errc::other, "no resource " + id);
+      return it->second;
+    },
+    [=](const live_event& e) {
+      auto& st = self->state;
+      auto it = st.actors.find(e.id);
+      if (it != st.actors.end())
+        self->send(caf::actor_cast<resource_actor>(it->second), e);
+    },
+    [=](watch_synced_atom, const std::string& key,
+        const std::vector<std::string>& ids) { on_listed(self, key, ids); },
+    [=](sync_tick_atom, uint64_t generation) {
+      if (generation == self->state.tick_generation)
+        start_sync(self, self->state.head);
+    },
+    [=](sync_retry_atom, uint64_t generation) {
+      if (generation == self->state.retry_generation)
+        start_sync(self, self->state.head);
+    },
+    [=](git_sub_atom) { subscribe(self); },
+  };
+}
+
+} // namespace fluxd

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "adapters/health/readiness.hpp"
+#include "adapters/kube/client.hpp"
+#include "adapters/log/log.hpp"
+#include "adapters/sync/cluster.hpp"
+#include "messages/git.hpp"
+#include "messages/sync.hpp"
+
+namespace fluxd {
+
+struct sync_coordinator_config {
+  /// Looked up on every use: the git actors may have been restarted.
+  std::function<git_mirror_actor()> mirror;
+  std::function<git_writer_actor()> writer; ///< --sync-state=git only
+  std::shared_ptr<kube::client> client;
+  sync::cluster_options cluster;
+  bool gc = false;     ///< --sync-garbage-collection
+  bool gc_dry = false; ///< --sync-garbage-collection-dry
+  bool secret_state = false; ///< --sync-state=secret
+  caf::timespan interval = std::chrono::minutes(5); ///< --sync-interval
+  caf::timespan timeout = std::chrono::minutes(1);  ///< --sync-timeout
+  /// Back-off of failed syncs and failed resources (doubling).
+  caf::timespan retry_initial = std::chrono::seconds(1);
+  caf::timespan retry_max = std::chrono::seconds(30);
+  int workers = 4; ///< concurrent Kubernetes calls
+  health::readiness* readiness = nullptr; ///< "git" and "cluster"
+};
+
+/// Private messages: watch events, timers.
+using sync_impl = sync_actor::extend<
+  caf::reacts_to<live_event>,
+  caf::reacts_to<watch_synced_atom, std::string, std::vector<std::string>>,
+  caf::reacts_to<sync_tick_atom, uint64_t>,
+  caf::reacts_to<sync_retry_atom, uint64_t>, caf::reacts_to<git_sub_atom>>;
+
+/// One sync of one revision, from reading the files to moving the marker.
+struct sync_run {
+  std::string revision;
+  std::chrono::steady_clock::time_point started;
+  std::vector<desired_state> resources; ///< sorted by rank
+  int stage = -1;
+  std::size_t outstanding = 0;
+  bool unreachable = false;
+  bool load_errors = false;
+  sync_result result;
+};
+
+struct sync_coordinator_state {
+  static inline const char* name = "fluxd.sync_coordinator";
+  sync_coordinator_config config;
+  std::vector<kube_worker_actor> workers;
+  std::size_t next_worker = 0;
+  std::map<std::string, caf::actor> actors; ///< resource ID → its actor
+  std::map<caf::actor_addr, std::string> ids;
+  std::shared_ptr<std::set<caf::actor>> children; ///< ended with this actor
+  std::map<std::string, desired_state> desired; ///< last loaded revision
+  std::map<std::string, std::shared_ptr<kube::stream_cancel>> watches;
+  std::shared_ptr<std::vector<std::shared_ptr<kube::stream_cancel>>> cancels;
+  caf::actor_addr mirror_addr;
+  std::string head;
+  std::string synced;
+  std::optional<sync_run> run;
+  bool pending = false; ///< another sync was asked for while one ran
+  uint64_t tick_generation = 0;
+  uint64_t retry_generation = 0;
+  caf::timespan retry_delay{0};
+  std::map<std::string, sync_result> results; ///< by revision
+  std::deque<std::string> result_order;       ///< oldest first
+  std::string latest;
+  int32_t restarts = 0;
+  log::logger log{"sync"};
+};
+
+/// The sync loop of one repository (Flux v1 §7): syncs each new head, every
+/// interval and on request; loads the manifests through the worker pool,
+/// hands each resource's desired state to its resource actor in kind order
+/// (stages run one after another, resources of a stage concurrently),
+/// routes the per-kind watches' events to them, garbage collects, moves the
+/// sync marker and keeps per-revision results.
+sync_impl::behavior_type
+sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
+                 sync_coordinator_config config);
+
+} // namespace fluxd

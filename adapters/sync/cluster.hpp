@@ -1,0 +1,78 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "adapters/kube/client.hpp"
+#include "adapters/manifests/loader.hpp"
+#include "adapters/sync/desired.hpp"
+
+/// The blocking half of the sync: loading a revision's files with scopes
+/// from API discovery, reading, applying and deleting objects, listing
+/// what carries a gc mark, and the Secret that holds the sync marker with
+/// `--sync-state=secret`. Call from detached actors only.
+namespace fluxd::sync {
+
+struct cluster_options {
+  std::string set_name; ///< sync_set_name() of this repository
+  std::vector<std::string> paths; ///< --git-path
+  std::string default_namespace;  ///< "" → the kubeconfig's, else default
+  std::vector<std::string> allow_namespaces;
+  std::string field_manager = "fluxd";
+  std::string secret_namespace; ///< for --sync-state=secret
+  std::string secret_name = "flux-git-deploy";
+};
+
+struct prepared {
+  std::vector<desired_object> resources; ///< sorted by rank, then name
+  std::vector<manifests::file_problem> errors;
+  std::vector<std::string> warnings;
+  std::vector<std::string> excluded;
+};
+
+class cluster_ops {
+public:
+  cluster_ops(kube::client& client, cluster_options opts);
+
+  /// Loads the files (a broken file is one error, the rest load). Throws
+  /// kube errors when discovery itself fails.
+  prepared prepare(const manifests::file_map& files);
+
+  /// The live object, nullopt when it does not exist.
+  std::optional<boost::json::value> get(const std::string& api_version,
+                                        const std::string& kind,
+                                        const std::string& ns,
+                                        const std::string& name);
+
+  /// Server-side apply, forced (git wins over other managers). Applying a
+  /// CRD refreshes discovery so its kinds resolve.
+  boost::json::value apply(const boost::json::value& object);
+
+  /// Deletes (background propagation); with dry only checks existence.
+  /// False when it was already gone.
+  bool remove(const marked_object& o, bool dry);
+
+  /// Every listable object with the gc-mark label, in the allowed
+  /// namespaces (cluster-scoped kinds in full).
+  std::vector<marked_object> scan_marked();
+
+  /// The revision in the marker Secret's annotation; writes `revision`
+  /// first unless it is empty or already there.
+  std::string secret_marker(const std::string& revision);
+
+  const cluster_options& options() const { return opts_; }
+
+private:
+  desired_object prepare_object(const manifests::resource& r);
+
+  kube::client& client_;
+  cluster_options opts_;
+};
+
+/// True for kinds fluxd neither lists nor watches (events, metrics).
+bool excluded_kind(const kube::resource_info& r);
+
+} // namespace fluxd::sync
