@@ -468,11 +468,7 @@ void subscribe(self_ptr self) {
     ->request(mirror, st.config.timeout, git_sub_atom_v,
               caf::actor_cast<git_listener_actor>(self))
     .then(
-      [=](const git_status& s) {
-        bool ready = s.status == "ready";
-        set_ready(self, "git", ready, ready ? "" : s.error);
-        metrics::standard().git_ready.with({}).set(ready ? 1 : 0);
-      },
+      [](const git_status&) {},
       [=](caf::error& err) {
         self->state.log.warn("cannot subscribe to git",
                              {{"err", self->system().render(err)}});
@@ -518,7 +514,6 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
   for (int i = 0; i < std::max(1, st.config.workers); ++i)
     st.workers.push_back(
       self->spawn<caf::detached + caf::linked>(kube_worker, ops));
-  set_ready(self, "git", false, "waiting for the repository");
   set_ready(self, "cluster", false, "not synced yet");
   if (st.config.secret_state)
     self
@@ -533,8 +528,6 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
   return {
     [=](const git_revision& r) {
       self->state.head = r.revision;
-      set_ready(self, "git", true);
-      metrics::standard().git_ready.with({}).set(1);
       start_sync(self, r.revision);
     },
     [=](sync_now_atom) -> caf::result<std::string> {

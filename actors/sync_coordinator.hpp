@@ -39,7 +39,7 @@ struct sync_coordinator_config {
   caf::timespan retry_initial = std::chrono::seconds(1);
   caf::timespan retry_max = std::chrono::seconds(30);
   int workers = 4; ///< concurrent Kubernetes calls
-  health::readiness* readiness = nullptr; ///< "git" and "cluster"
+  health::readiness* readiness = nullptr; ///< "cluster"
 };
 
 /// Private messages: watch events, timers.

@@ -9,7 +9,7 @@
 
 #include "caf/all.hpp"
 
-#include "actors/git_children.hpp"
+#include "actors/sync_children.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/api_daemon.hpp"
@@ -27,6 +27,7 @@
 #include "fluxd/version.hpp"
 #include "messages/core.hpp"
 #include "messages/git.hpp"
+#include "messages/sync.hpp"
 
 namespace {
 
@@ -53,11 +54,11 @@ fluxd::supervisor_config root_supervision(const daemon_config& flags,
   // Started in this order, stopped in reverse.
   root.children = {area("cluster"), area("registries"),
                    area("repositories",
-                        fluxd::git_children(
+                        fluxd::repository_children(
                           flags,
                           [&ready](const fluxd::git_status& st) {
                             ready.set("git", st.status == "ready", st.error);
-                          })),
+                          }, &ready)),
                    area("automation"), area("api")};
   return root;
 }
@@ -149,6 +150,8 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   sys_cfg.add_error_category(caf::atom("fluxd"), fluxd::render_errc);
   sys_cfg.add_message_types<caf::id_block::fluxd_git>();
   sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
+  sys_cfg.add_message_types<caf::id_block::fluxd_sync>();
+  sys_cfg.add_error_category(caf::atom("sync"), fluxd::render_sync_error);
   caf::actor_system sys{sys_cfg};
   if (!cfg.git_url.empty())
     readiness.set("git", false, "not cloned yet");

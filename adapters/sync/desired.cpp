@@ -1,16 +1,12 @@
 #include "adapters/sync/desired.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
 #include <cstdlib>
-#include <limits>
 
 #include <boost/json.hpp>
 #include <openssl/sha.h>
 
 #include "adapters/kube/json.hpp"
-#include "adapters/manifests/patch.hpp"
 #include "adapters/manifests/policy.hpp"
 
 namespace fluxd::sync {
@@ -18,105 +14,6 @@ namespace fluxd::sync {
 namespace json = boost::json;
 
 namespace {
-
-bool one_of(const std::string& s, std::initializer_list<const char*> xs) {
-  for (auto* x : xs)
-    if (s == x)
-      return true;
-  return false;
-}
-
-std::optional<json::value> plain_int(std::string s) {
-  s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
-  if (s.empty())
-    return std::nullopt;
-  bool neg = s[0] == '-';
-  std::string digits = (s[0] == '-' || s[0] == '+') ? s.substr(1) : s;
-  if (digits.empty())
-    return std::nullopt;
-  int base = 10;
-  if (digits.size() > 2 && digits[0] == '0'
-      && (digits[1] == 'x' || digits[1] == 'X')) {
-    base = 16;
-    digits = digits.substr(2);
-  } else if (digits.size() > 2 && digits[0] == '0' && digits[1] == 'o') {
-    base = 8;
-    digits = digits.substr(2);
-  } else if (digits.size() > 2 && digits[0] == '0' && digits[1] == 'b') {
-    base = 2;
-    digits = digits.substr(2);
-  } else if (digits.size() > 1 && digits[0] == '0') {
-    base = 8;
-  }
-  for (char c : digits) {
-    bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c))
-                         : (c >= '0' && c < '0' + std::min(base, 10));
-    if (!ok)
-      return std::nullopt;
-  }
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(digits.c_str(), &end, base);
-  if (errno != 0 || *end != '\0')
-    return std::nullopt;
-  if (neg) {
-    if (v > static_cast<unsigned long long>(
-              std::numeric_limits<long long>::max()) + 1)
-      return std::nullopt;
-    return json::value(static_cast<std::int64_t>(0ULL - v));
-  }
-  if (v <= static_cast<unsigned long long>(
-         std::numeric_limits<std::int64_t>::max()))
-    return json::value(static_cast<std::int64_t>(v));
-  return json::value(static_cast<std::uint64_t>(v));
-}
-
-std::optional<json::value> plain_float(const std::string& s) {
-  if (one_of(s, {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}))
-    return json::value(std::numeric_limits<double>::infinity());
-  if (one_of(s, {"-.inf", "-.Inf", "-.INF"}))
-    return json::value(-std::numeric_limits<double>::infinity());
-  if (s.empty() || s.find_first_of("0123456789") == std::string::npos)
-    return std::nullopt;
-  for (char c : s)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e'
-          || c == 'E' || c == '+' || c == '-'))
-      return std::nullopt;
-  char* end = nullptr;
-  double d = std::strtod(s.c_str(), &end);
-  if (*end != '\0')
-    return std::nullopt;
-  return json::value(d);
-}
-
-json::value scalar(const YAML::Node& node) {
-  const std::string& s = node.Scalar();
-  if (node.Tag() != "?") // quoted, or explicitly tagged: a string
-    return json::value(s);
-  if (one_of(s, {"", "~", "null", "Null", "NULL"}))
-    return json::value(nullptr);
-  if (one_of(s, {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On",
-                 "ON", "y", "Y"}))
-    return json::value(true);
-  if (one_of(s, {"false", "False", "FALSE", "no", "No", "NO", "off", "Off",
-                 "OFF", "n", "N"}))
-    return json::value(false);
-  if (auto i = plain_int(s))
-    return *i;
-  if (auto f = plain_float(s))
-    return *f;
-  return json::value(s);
-}
-
-json::object* object_at(json::value& v, const char* key) {
-  auto* o = v.if_object();
-  if (!o)
-    return nullptr;
-  auto& child = (*o)[key];
-  if (!child.is_object())
-    child = json::object();
-  return &child.as_object();
-}
 
 std::map<std::string, std::string> string_map(const json::value& o,
                                               const char* key) {
@@ -166,38 +63,7 @@ bool numbers_equal(const json::value& a, const json::value& b) {
 
 } // namespace
 
-json::value yaml_to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json::object o;
-      for (auto it = node.begin(); it != node.end(); ++it)
-        o[it->first.Scalar()] = yaml_to_json(it->second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      json::array a;
-      for (auto it = node.begin(); it != node.end(); ++it)
-        a.push_back(yaml_to_json(*it));
-      return a;
-    }
-    case YAML::NodeType::Scalar:
-      return scalar(node);
-    default:
-      return nullptr;
-  }
-}
-
-std::string sha1_hex(const std::string& bytes) {
-  unsigned char d[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
-}
+namespace {
 
 std::string sha256_raw(const std::string& bytes) {
   unsigned char d[SHA256_DIGEST_LENGTH];
@@ -234,6 +100,8 @@ std::string base64url(const std::string& bytes) {
   return out;
 }
 
+} // namespace
+
 std::string sync_set_name(const std::string& sanitized_url,
                           const std::string& branch,
                           const std::vector<std::string>& paths) {
@@ -241,27 +109,6 @@ std::string sync_set_name(const std::string& sanitized_url,
   for (const auto& p : paths)
     all += p;
   return base64url(sha256_raw(all));
-}
-
-std::string gc_mark(const std::string& set_name, const std::string& id) {
-  return "sha256." + base64url(sha256_raw(set_name + id));
-}
-
-int kind_rank(const std::string& kind) {
-  auto k = manifests::lower(kind);
-  if (k == "namespace")
-    return 0;
-  if (one_of(k, {"customresourcedefinition", "serviceaccount", "clusterrole",
-                 "role", "persistentvolume", "service"}))
-    return 1;
-  if (one_of(k, {"resourcequota", "limitrange", "secret", "configmap",
-                 "rolebinding", "clusterrolebinding", "persistentvolumeclaim",
-                 "ingress"}))
-    return 2;
-  if (one_of(k, {"daemonset", "deployment", "replicationcontroller",
-                 "replicaset", "job", "cronjob", "statefulset"}))
-    return 3;
-  return 4;
 }
 
 std::string ignore_value(const std::map<std::string, std::string>& ann) {
@@ -280,28 +127,9 @@ desired_object prepare(const manifests::resource& r,
   d.name = r.name;
   d.source = r.source;
   d.rank = kind_rank(r.kind);
-  d.ignore_in_file = ignore_value(r.annotations) == "true";
-  auto normalised = manifests::emit_sorted(r.node);
-  if (normalised.rfind("---\n", 0) == 0)
-    normalised.erase(0, 4);
-  d.checksum = sha1_hex(normalised);
-  d.object = yaml_to_json(r.node);
-  auto* md = object_at(d.object, "metadata");
-  if (!md)
-    throw manifests::manifest_error("\"" + r.source + "\": " + r.id
-                                    + " is not a mapping");
-  if (r.ns.empty())
-    md->erase("namespace");
-  else
-    (*md)["namespace"] = r.ns;
-  auto& lbl = (*md)["labels"];
-  if (!lbl.is_object())
-    lbl = json::object();
-  lbl.as_object()[gc_mark_label] = gc_mark(set_name, r.id);
-  auto& ann = (*md)["annotations"];
-  if (!ann.is_object())
-    ann = json::object();
-  ann.as_object()[checksum_annotation] = d.checksum;
+  d.ignore_in_file = manifests::ignored_in_file(r);
+  d.object = manifests::prepare_for_apply(r, set_name);
+  d.checksum = annotations(d.object)[checksum_annotation];
   return d;
 }
 

@@ -7,43 +7,28 @@
 #include <vector>
 
 #include <boost/json/value.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "adapters/manifests/loader.hpp"
+#include "adapters/manifests/sync.hpp"
 
-/// What the sync applies (Flux v1 §7.3-7.5, §7.8): a manifest turned into
-/// the JSON object sent with server-side apply, labelled with the gc mark
-/// and annotated with the checksum; the checks that decide whether a live
+/// What the sync applies (Flux v1 §7.3-7.5, §7.8), built on
+/// manifests/sync.hpp (the object with gc mark and checksum): the checks that decide whether a live
 /// object needs a write; and which marked objects garbage collection
 /// deletes. Pure functions, no I/O.
 namespace fluxd::sync {
 
-inline constexpr const char* gc_mark_label = "fluxcd.io/sync-gc-mark";
-inline constexpr const char* checksum_annotation = "fluxcd.io/sync-checksum";
+using manifests::checksum_annotation;
+using manifests::gc_mark;
+using manifests::gc_mark_label;
+using manifests::kind_rank;
 /// The annotation `--sync-state=secret` keeps the revision in.
 inline constexpr const char* secret_marker_annotation =
   "flux.weave.works/sync-hwm";
 
-/// A YAML scalar as go-yaml v2 (YAML 1.1) reads it: quoted scalars are
-/// strings; plain ones may be null, bools (yes/no/on/off too), ints
-/// (decimal, 0x, 0o / leading-0 octal) or floats.
-boost::json::value yaml_to_json(const YAML::Node& node);
-
-/// Lowercase hex SHA-1 / raw SHA-256 of bytes.
-std::string sha1_hex(const std::string& bytes);
-std::string sha256_raw(const std::string& bytes);
-/// RFC 4648 §5 without padding.
-std::string base64url(const std::string& bytes);
-
-/// base64url(SHA-256(url ‖ branch ‖ paths…)) (§7.8).
+/// base64url-no-padding(SHA-256(url ‖ branch ‖ paths…)) (§7.8).
 std::string sync_set_name(const std::string& sanitized_url,
                           const std::string& branch,
                           const std::vector<std::string>& paths);
-/// "sha256." + base64url(SHA-256(set name ‖ id)).
-std::string gc_mark(const std::string& set_name, const std::string& id);
-
-/// Flux v1's apply stage of a kind (0 namespaces … 4 everything else).
-int kind_rank(const std::string& kind);
 
 /// One resource ready to apply.
 struct desired_object {

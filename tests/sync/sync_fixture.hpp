@@ -101,6 +101,8 @@ struct env {
     cfg.add_error_category(caf::atom("fluxd"), render_errc);
     cfg.add_error_category(caf::atom("git"), render_git_error);
     cfg.add_error_category(caf::atom("sync"), render_sync_error);
+    cfg.add_message_types<caf::id_block::fluxd_git>();
+    cfg.add_message_types<caf::id_block::fluxd_sync>();
     sys = std::make_unique<caf::actor_system>(cfg);
     start();
   }
@@ -192,6 +194,33 @@ struct env {
     INFO("revision " << revision);
     REQUIRE(ok);
     return out;
+  }
+
+  /// Waits for a successful sync of `revision`.
+  sync_result synced_ok(const std::string& revision,
+                        std::chrono::milliseconds timeout = 20s) {
+    sync_result out;
+    bool ok = eventually(
+      [&] {
+        auto r = result(revision);
+        if (!r || !r->success)
+          return false;
+        out = *r;
+        return true;
+      },
+      timeout);
+    INFO("revision " << revision);
+    REQUIRE(ok);
+    return out;
+  }
+
+  /// `kubectl create -f` of a manifest (the emulator has no protobuf, so
+  /// kubectl's generators like `create configmap` do not work).
+  int create(const std::string& yaml) {
+    static int n = 0;
+    auto file = dir.file("create-" + std::to_string(++n) + ".yaml");
+    write_file(file, yaml);
+    return kubectl({"create", "-f", file}).status;
   }
 
   /// Asks for a sync now (fetch, then sync the head).

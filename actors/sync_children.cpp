@@ -1,0 +1,126 @@
+#include "actors/sync_children.hpp"
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "caf/actor_cast.hpp"
+#include "caf/local_actor.hpp"
+
+#include "actors/git_children.hpp"
+#include "actors/sync_coordinator.hpp"
+#include "adapters/git/url.hpp"
+#include "adapters/kube/config.hpp"
+#include "adapters/log/log.hpp"
+#include "adapters/sync/desired.hpp"
+
+namespace fluxd {
+
+namespace {
+
+/// The git actors' current handles, written by their start functions.
+struct live_handles {
+  std::mutex mtx;
+  std::map<std::string, caf::actor> by_name;
+  void set(const std::string& name, caf::actor h) {
+    std::lock_guard<std::mutex> lock{mtx};
+    by_name[name] = std::move(h);
+  }
+  caf::actor get(const std::string& name) {
+    std::lock_guard<std::mutex> lock{mtx};
+    auto it = by_name.find(name);
+    return it == by_name.end() ? caf::actor{} : it->second;
+  }
+};
+
+std::string sanitized(const std::string& url) {
+  try {
+    return git::remote_url::parse(url).sanitized();
+  } catch (const std::exception&) {
+    return url;
+  }
+}
+
+/// fluxd's own namespace (the Secret of --sync-state=secret lives there).
+std::string own_namespace(const kube::rest_config& rc) {
+  std::ifstream in{"/var/run/secrets/kubernetes.io/serviceaccount/namespace"};
+  std::string ns;
+  if (in && std::getline(in, ns) && !ns.empty())
+    return ns;
+  return rc.default_namespace();
+}
+
+caf::timespan span(config::duration d) {
+  return std::chrono::duration_cast<caf::timespan>(d);
+}
+
+} // namespace
+
+std::vector<child_spec>
+repository_children(const config::daemon_config& flags,
+                    std::function<void(const git_status&)> on_git_status,
+                    health::readiness* readiness) {
+  log::logger log{"sync"};
+  auto handles = std::make_shared<live_handles>();
+  auto out = git_children(flags, std::move(on_git_status));
+  for (auto& spec : out) {
+    auto inner = spec.start;
+    auto name = spec.name;
+    spec.start = [inner, name, handles](caf::local_actor* parent) {
+      auto h = inner(parent);
+      handles->set(name, h);
+      return h;
+    };
+  }
+  if (flags.git_url.empty())
+    return out;
+  kube::rest_config rc;
+  try {
+    kube::config_options where;
+    where.kubeconfig = flags.kube_config;
+    rc = kube::load_config(where);
+  } catch (const std::exception& e) {
+    log.warn("no Kubernetes configuration; not syncing", {{"err", e.what()}});
+    return out;
+  }
+  sync_coordinator_config sc;
+  sc.mirror = [handles] {
+    return caf::actor_cast<git_mirror_actor>(handles->get("git-mirror"));
+  };
+  if (!flags.git_readonly)
+    sc.writer = [handles] {
+      return caf::actor_cast<git_writer_actor>(handles->get("git-writer"));
+    };
+  sc.cluster.set_name = sync::sync_set_name(sanitized(flags.git_url),
+                                            flags.git_branch, flags.git_path);
+  sc.cluster.paths = flags.git_path;
+  sc.cluster.default_namespace = flags.k8s_default_namespace;
+  sc.cluster.allow_namespaces = flags.k8s_allow_namespace;
+  for (const auto& ns : flags.k8s_namespace_whitelist)
+    sc.cluster.allow_namespaces.push_back(ns);
+  sc.cluster.secret_namespace = own_namespace(rc);
+  sc.cluster.secret_name = flags.k8s_secret_name;
+  sc.gc = flags.sync_garbage_collection;
+  sc.gc_dry = flags.sync_garbage_collection_dry;
+  // --git-readonly keeps the sync state in the Secret (§7.11).
+  sc.secret_state = flags.sync_state == "secret" || flags.git_readonly;
+  sc.interval = span(flags.sync_interval);
+  sc.timeout = span(flags.sync_timeout);
+  sc.readiness = readiness;
+  kube::client_options co;
+  co.qps = flags.k8s_qps;
+  co.burst = flags.k8s_burst;
+  child_spec s;
+  s.name = "sync";
+  s.mode = restart_mode::permanent;
+  s.start = [sc, rc, co](caf::local_actor* parent) {
+    auto cfg = sc;
+    cfg.client = std::make_shared<kube::client>(rc, co);
+    return caf::actor_cast<caf::actor>(parent->spawn(sync_coordinator, cfg));
+  };
+  out.push_back(std::move(s));
+  return out;
+}
+
+} // namespace fluxd

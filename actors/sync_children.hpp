@@ -1,0 +1,25 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "adapters/config/daemon_config.hpp"
+#include "adapters/health/readiness.hpp"
+#include "messages/core.hpp"
+#include "messages/git.hpp"
+
+namespace fluxd {
+
+/// The "repositories" area's children for fluxd's flags: git_children()
+/// (their handles recorded as they start, so the sync finds the current
+/// ones after a restart), then `sync`: the sync_coordinator, when there is
+/// a --git-url and a Kubernetes configuration (--kube-config, KUBECONFIG,
+/// ~/.kube/config or in-cluster). Without one, fluxd logs why and does not
+/// sync. `on_git_status` goes to git_children(); `readiness` gets
+/// "cluster" (it must outlive the actors).
+std::vector<child_spec>
+repository_children(const config::daemon_config& flags,
+                    std::function<void(const git_status&)> on_git_status,
+                    health::readiness* readiness);
+
+} // namespace fluxd
