@@ -5,8 +5,8 @@
 using namespace fluxd;
 using namespace fluxd::test::syncfx;
 
-TEST_CASE("a broken manifest in one file: the others sync, its error is "
-          "reported, the marker moves, GC holds back") {
+TEST_CASE("a broken manifest in one file: the others sync - its error is "
+          "reported - the marker moves - GC holds back") {
   SKIP_IF_NO_KUBECTL();
   options o;
   o.gc = true;
@@ -36,7 +36,7 @@ TEST_CASE("a broken manifest in one file: the others sync, its error is "
 }
 
 TEST_CASE("a resource the API refuses records its error per ID and is "
-          "retried; the rest applies") {
+          "retried - the rest applies") {
   SKIP_IF_NO_KUBECTL();
   // A Deployment in a namespace that does not exist (yet).
   env e{{{"a.yaml", deployment_yaml("nowhere", "a", "nginx:1")},

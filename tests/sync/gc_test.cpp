@@ -31,7 +31,7 @@ TEST_CASE("a manifest removed without GC stays in the cluster") {
 }
 
 TEST_CASE("GC deletes what git no longer holds and only what this fluxd "
-          "marked; dry run deletes nothing") {
+          "marked - dry run deletes nothing") {
   SKIP_IF_NO_KUBECTL();
   SECTION("dry run") {
     options o;
@@ -75,8 +75,8 @@ TEST_CASE("GC deletes what git no longer holds and only what this fluxd "
   }
 }
 
-TEST_CASE("ignore: in the file never applied; on the live object never "
-          "overwritten; sync_only applied and never collected") {
+TEST_CASE("ignore: in the file never applied - on the live object never "
+          "overwritten - sync_only applied and never collected") {
   SKIP_IF_NO_KUBECTL();
   options o;
   o.gc = true;

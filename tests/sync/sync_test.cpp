@@ -14,7 +14,7 @@ std::map<std::string, std::string> sample() {
 
 } // namespace
 
-TEST_CASE("first sync applies every manifest, marks it, moves the marker; "
+TEST_CASE("first sync applies every manifest - marks it - moves the marker - "
           "a no-op resync sends no write") {
   SKIP_IF_NO_KUBECTL();
   env e{sample()};
@@ -48,8 +48,8 @@ TEST_CASE("first sync applies every manifest, marks it, moves the marker; "
   CHECK(e.writes() == before);
 }
 
-TEST_CASE("a commit is applied; kubectl scale, annotate, edit and delete "
-          "are put back, fields git does not set are left alone") {
+TEST_CASE("a commit is applied - kubectl scale - annotate - edit and delete "
+          "are put back - fields git does not set are left alone") {
   SKIP_IF_NO_KUBECTL();
   env e{sample()};
   e.synced(e.up.head());

@@ -31,7 +31,7 @@ sync::marked_object marked(const std::string& set, const std::string& id,
 
 } // namespace
 
-TEST_CASE("prepare adds namespace, gc mark and checksum (§7.3)") {
+TEST_CASE("prepare adds namespace - gc mark and checksum (§7.3)") {
   auto r = one("kind: Deployment\napiVersion: apps/v1\n"
                "metadata: {name: web}\nspec: {replicas: 2}\n");
   auto d = sync::prepare(r, "set");
@@ -63,14 +63,14 @@ TEST_CASE("prepare adds namespace, gc mark and checksum (§7.3)") {
   CHECK(ignored.ignore_in_file);
 }
 
-TEST_CASE("kind order: namespace, secret, deployment (§7.5)") {
+TEST_CASE("kind order: namespace - secret - deployment (§7.5)") {
   CHECK(sync::kind_rank("Namespace") < sync::kind_rank("Secret"));
   CHECK(sync::kind_rank("Secret") < sync::kind_rank("Deployment"));
   CHECK(sync::kind_rank("CustomResourceDefinition") == 1);
   CHECK(sync::kind_rank("HelmRelease") == 4);
 }
 
-TEST_CASE("gc marks: sha256. + base64url, different per set and ID") {
+TEST_CASE("gc marks: sha256. + base64url - different per set and ID") {
   auto m = sync::gc_mark("set", "ns:deployment/a");
   CHECK(m.rfind("sha256.", 0) == 0);
   CHECK(m.size() == 7 + 43);
@@ -99,7 +99,7 @@ TEST_CASE("drift: only fields git sets count") {
 }
 
 TEST_CASE("GC: deletes only its own marked objects that git no longer "
-          "holds, in reverse kind order (§7.8, §14.2)") {
+          "holds - in reverse kind order (§7.8 - §14.2)") {
   std::vector<sync::marked_object> live = {
     marked("set", "<cluster>:namespace/ns1", "Namespace"),
     marked("set", "ns1:deployment/dep1", "Deployment"),
