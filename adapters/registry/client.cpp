@@ -174,6 +174,10 @@ struct client::impl {
 
   session::ping_result ensure_pinged(const std::string& repository) {
     auto p = shared->get();
+    if (p.pinged)
+      return p;
+    std::lock_guard<std::mutex> single_flight{shared->ping_lock()};
+    p = shared->get();
     if (!p.pinged) {
       ping(repository);
       p = shared->get();

@@ -43,6 +43,9 @@ public:
     std::lock_guard<std::mutex> guard{mtx_};
     tokens_.put(key, std::move(token), expires_in, now);
   }
+  /// Held while one client pings, so a cold start pings once per host,
+  /// not once per concurrent fetcher.
+  std::mutex& ping_lock() { return ping_mtx_; }
   void erase_token(const std::string& key) {
     std::lock_guard<std::mutex> guard{mtx_};
     tokens_.erase(key);
@@ -50,6 +53,7 @@ public:
 
 private:
   mutable std::mutex mtx_;
+  std::mutex ping_mtx_;
   ping_result ping_;
   token_cache tokens_;
 };

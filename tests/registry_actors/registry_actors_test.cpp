@@ -53,6 +53,31 @@ TEST_CASE("a cold scan for semver-style subscribers lists tags only",
   CHECK_THAT(text, !Catch::Contains("kind=\"manifest\""));
 }
 
+TEST_CASE("repositories of one host scanned at once ping it once",
+          "[registry][actors]") {
+  local_registry reg;
+  push_demo(reg.host(), "demo/app");
+  push_demo(reg.host(), "demo/other");
+  push_demo(reg.host(), "demo/third");
+  registry_proxy proxy{reg.url()};
+  temp_dir state;
+  auto cache = std::make_shared<registry::metadata_cache>(state.path());
+  harness h;
+  auto host = h.host(proxy.host());
+  std::vector<image_repo_actor> repos;
+  for (auto name : {"demo/app", "demo/other", "demo/third"})
+    repos.push_back(h.repo(host, proxy.host(), name, cache));
+  auto box = std::make_shared<inbox>();
+  for (auto& repo : repos)
+    h.ask<image_repo_actor, repo_snapshot>(repo, watch_repo_atom_v,
+                                           h.listen(box), false);
+  for (auto& repo : repos)
+    h.wait_for(repo, [](auto& s) { return s.scans >= 1; });
+  CHECK(proxy.count("tags") == 3);
+  // Concurrent fetchers share one ping of the host (single flight).
+  CHECK(proxy.count("ping") == 1);
+}
+
 TEST_CASE("a warm restart fetches metadata only for new tags",
           "[registry][actors]") {
   local_registry reg;
