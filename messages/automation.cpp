@@ -1,4 +1,5 @@
 #include "messages/automation.hpp"
+#include "messages/core.hpp"
 
 #include "caf/deep_to_string.hpp"
 #include "caf/message.hpp"
@@ -23,14 +24,7 @@ std::string to_string(job_errc x) {
 
 std::string render_job_error(uint8_t code, caf::atom_value,
                              const caf::message& context) {
-  auto text = to_string(static_cast<job_errc>(code));
-  if (!context.empty()) {
-    if (context.match_element<std::string>(0))
-      text += ": " + context.get_as<std::string>(0);
-    else
-      text += ": " + caf::deep_to_string(context);
-  }
-  return text;
+  return render_with_context(to_string(static_cast<job_errc>(code)), context);
 }
 
 } // namespace fluxd

@@ -21,9 +21,9 @@ std::string to_string(errc x) {
   return "unknown_error";
 }
 
-std::string render_errc(uint8_t code, caf::atom_value,
-                        const caf::message& context) {
-  auto text = to_string(static_cast<errc>(code));
+std::string render_with_context(std::string code_name,
+                                const caf::message& context) {
+  auto text = std::move(code_name);
   if (!context.empty()) {
     if (context.match_element<std::string>(0))
       text += ": " + context.get_as<std::string>(0);
@@ -31,6 +31,11 @@ std::string render_errc(uint8_t code, caf::atom_value,
       text += ": " + caf::deep_to_string(context);
   }
   return text;
+}
+
+std::string render_errc(uint8_t code, caf::atom_value,
+                        const caf::message& context) {
+  return render_with_context(to_string(static_cast<errc>(code)), context);
 }
 
 } // namespace fluxd

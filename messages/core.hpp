@@ -28,6 +28,11 @@ enum class errc : uint8_t {
 
 std::string to_string(errc x);
 
+/// "<code name>: <context>" — the shared shape of every category's render
+/// function (the context's first string, or all of it).
+std::string render_with_context(std::string code_name,
+                                const caf::message& context);
+
 /// Renders fluxd errors for logs (registered with add_error_category).
 std::string render_errc(uint8_t code, caf::atom_value category,
                         const caf::message& context);

@@ -16,17 +16,10 @@ namespace {
 
 metrics::family<metrics::histogram>* request_duration_family(
   metrics::registry& reg) {
-  // One family per registry; a second server on the same registry reuses it.
-  static std::mutex mtx;
-  static std::map<metrics::registry*, metrics::family<metrics::histogram>*>
-    known;
-  std::lock_guard<std::mutex> guard{mtx};
-  auto& slot = known[&reg];
-  if (!slot)
-    slot = &reg.add_histogram("flux_request_duration_seconds",
-                              "Time (in seconds) spent serving HTTP requests.",
-                              {"method", "route", "status_code", "ws"});
-  return slot;
+  // The registry owns the family, so servers sharing it share the family.
+  return &reg.histogram_family("flux_request_duration_seconds",
+                               "Time (in seconds) spent serving HTTP requests.",
+                               {"method", "route", "status_code", "ws"});
 }
 
 std::string route_for_unmatched(const std::string& api_path) {

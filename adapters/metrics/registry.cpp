@@ -245,6 +245,18 @@ family<histogram>& registry::add_histogram(const std::string& name,
   return *slot;
 }
 
+family<histogram>& registry::histogram_family(const std::string& name,
+                                              const std::string& help,
+                                              std::vector<std::string> labels,
+                                              std::vector<double> buckets) {
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (auto i = histograms_.find(name); i != histograms_.end())
+      return *i->second;
+  }
+  return add_histogram(name, help, std::move(labels), std::move(buckets));
+}
+
 std::string registry::expose() const {
   std::ostringstream out;
   std::lock_guard<std::mutex> guard{mtx_};

@@ -104,6 +104,14 @@ public:
                                    std::vector<double> buckets
                                    = default_buckets());
 
+  /// The histogram family `name`, created on first use: for code that may
+  /// run more than once against one registry (several HTTP servers).
+  family<histogram>& histogram_family(const std::string& name,
+                                      const std::string& help,
+                                      std::vector<std::string> labels = {},
+                                      std::vector<double> buckets
+                                      = default_buckets());
+
   /// Whether `process_*` metrics (from /proc/self) are included in expose().
   void include_process_metrics(bool on) { process_metrics_ = on; }
 

@@ -145,3 +145,23 @@ TEST_CASE("a listener that cannot bind says which address") {
   CHECK_THROWS_WITH(second.start(), Catch::Contains(o.listen)
                                       && Catch::Contains("--listen"));
 }
+
+TEST_CASE("each server counts requests in its own registry") {
+  // Registries made and freed one after another (often at one address):
+  // every server must record into the registry it was given.
+  for (int i = 0; i < 3; ++i) {
+    auto reg = std::make_unique<metrics::registry>();
+    http::server::options o;
+    o.listen = "127.0.0.1:0";
+    o.registry = reg.get();
+    http::server srv{o};
+    srv.start();
+    httplib::Client cli("127.0.0.1", srv.port());
+    REQUIRE(cli.Get("/api/flux/v99/x"));
+    srv.stop();
+    CHECK(reg->expose().find("flux_request_duration_seconds_count{method="
+                             "\"GET\",route=\"NotFound\",status_code=\"404\","
+                             "ws=\"false\"} 1")
+          != std::string::npos);
+  }
+}

@@ -87,3 +87,11 @@ TEST_CASE("the default registry has Flux v1's metrics and process metrics") {
   CHECK(samples.at("flux_git_ready") == 0);
   CHECK(samples.count("fluxd_build_info{version=\"0.1.0\"}") == 1);
 }
+
+TEST_CASE("histogram_family returns the family already registered") {
+  registry r;
+  auto& a = r.histogram_family("h_seconds", "H.", {"x"});
+  auto& b = r.histogram_family("h_seconds", "H.", {"x"});
+  CHECK(&a == &b);
+  CHECK_THROWS_AS(r.add_histogram("h_seconds", "again"), std::logic_error);
+}
