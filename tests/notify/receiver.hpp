@@ -10,6 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <httplib.h>
 
 #include "adapters/tls/cert_authority.hpp"
@@ -119,10 +124,18 @@ private:
   std::deque<answer> script_;
 };
 
-/// A port on 127.0.0.1 that refuses connections (bound, then closed).
+/// A port on 127.0.0.1 that refuses connections (bound, then closed
+/// without listening).
 inline int refused_port() {
-  httplib::Server s;
-  return s.bind_to_any_port("127.0.0.1");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 } // namespace fluxd::test
