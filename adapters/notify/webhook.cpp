@@ -10,6 +10,7 @@
 
 #include "adapters/api/webhooks.hpp"
 #include "adapters/registry/rate.hpp"
+#include "fluxd/version.hpp"
 
 namespace fluxd::notify {
 
@@ -229,8 +230,9 @@ webhook_client::~webhook_client() = default;
 attempt_result webhook_client::post(const delivery& d) {
   httplib::Headers headers{{"X-Fluxd-Event", d.type},
                            {"X-Fluxd-Delivery", d.id}};
-  if (!opts_.user_agent.empty())
-    headers.emplace("User-Agent", opts_.user_agent);
+  headers.emplace("User-Agent", opts_.user_agent.empty()
+                                  ? std::string{"fluxd/"} + fluxd::version
+                                  : opts_.user_agent);
   if (!opts_.secret.empty())
     headers.emplace("X-Signature", signature(opts_.secret, d.body));
   attempt_result r;

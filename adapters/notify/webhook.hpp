@@ -58,7 +58,7 @@ struct client_options {
   /// bundle, or $SSL_CERT_FILE / $SSL_CERT_DIR), as the rest of fluxd.
   std::string ca_bundle;
   std::string secret;     ///< empty: no X-Signature
-  std::string user_agent; ///< e.g. fluxd/<version>
+  std::string user_agent; ///< empty: fluxd/<version>
 };
 
 /// What one POST came to.

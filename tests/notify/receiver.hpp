@@ -72,6 +72,11 @@ public:
         }
       }
       cv_.notify_all();
+      {
+        // A held receiver answers nothing until released (or 20 s).
+        std::unique_lock<std::mutex> lock{mtx_};
+        cv_.wait_for(lock, std::chrono::seconds(20), [&] { return !held_; });
+      }
       rs.status = a.status;
       for (auto& [k, v] : a.headers)
         rs.set_header(k.c_str(), v);
@@ -82,6 +87,7 @@ public:
   }
 
   ~webhook_receiver() {
+    release();
     server_->stop();
     thread_.join();
   }
@@ -90,6 +96,19 @@ public:
   void script(std::vector<answer> answers) {
     std::lock_guard<std::mutex> lock{mtx_};
     script_.assign(answers.begin(), answers.end());
+  }
+
+  /// Requests from now on wait for release() before they are answered.
+  void hold() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      held_ = false;
+    }
+    cv_.notify_all();
   }
 
   std::string url(const std::string& path = "/hook") const {
@@ -122,6 +141,7 @@ private:
   std::condition_variable cv_;
   std::vector<received> got_;
   std::deque<answer> script_;
+  bool held_ = false;
 };
 
 /// A port on 127.0.0.1 that refuses connections (bound, then closed
