@@ -13,13 +13,12 @@ namespace fluxd {
 
 namespace {
 
-using worker_ptr
-  = webhook_worker_actor::stateful_pointer<webhook_worker_state>;
+using worker_ptr = webhook_worker_actor::stateful_pointer<webhook_worker_state>;
 
 int64_t unix_nanos(caf::timestamp t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           t.time_since_epoch())
-    .count();
+             t.time_since_epoch())
+      .count();
 }
 
 /// The queued-events gauge follows this worker's queue; on exit, what is
@@ -28,7 +27,7 @@ void count_queued(worker_ptr self) {
   auto& st = self->state;
   auto now = static_cast<int64_t>(st.queue.size());
   notify::standard_metrics().queued.with({}).add(
-    static_cast<double>(now - *st.counted));
+      static_cast<double>(now - *st.counted));
   *st.counted = now;
 }
 
@@ -42,7 +41,7 @@ void kick(worker_ptr self) {
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
-    .count();
+      .count();
 }
 
 /// One attempt at the oldest event; then the next, or a retry later.
@@ -70,17 +69,19 @@ void attempt(worker_ptr self) {
     case notify::verdict::delivered:
       m.deliveries.with({"delivered"}).inc();
       m.latency.with({}).observe(seconds_since(d.done.enqueued));
-      st.log.debug("webhook delivered",
-                   {{"url", url}, {"event", d.done.what.type},
-                    {"attempts", d.done.attempts}});
+      st.log.debug("webhook delivered", {{"url", url},
+                                         {"event", d.done.what.type},
+                                         {"attempts", d.done.attempts}});
       break;
     case notify::verdict::gave_up: {
       bool rejected = r.outcome == notify::attempt_result::kind::rejected;
       m.deliveries.with({rejected ? "rejected" : "gave_up"}).inc();
       st.log.error(rejected ? "webhook refused the event"
                             : "webhook delivery given up",
-                   {{"url", url}, {"event", d.done.what.type},
-                    {"attempts", d.done.attempts}, {"err", r.error}});
+                   {{"url", url},
+                    {"event", d.done.what.type},
+                    {"attempts", d.done.attempts},
+                    {"err", r.error}});
       break;
     }
   }
@@ -100,32 +101,32 @@ webhook_worker(worker_ptr self, notify::webhook_target target,
                                                        std::move(client));
   self->attach_functor([counted = st.counted](const caf::error&) {
     notify::standard_metrics().queued.with({}).add(
-      -static_cast<double>(*counted));
+        -static_cast<double>(*counted));
   });
   return {
-    [=](const fluxd_event& ev) {
-      auto& st = self->state;
-      auto& m = notify::standard_metrics();
-      notify::queued_event q;
-      try {
-        auto e = notify::parse_event(ev.type, ev.json, unix_nanos(ev.at));
-        q.what = {release::new_job_id(), e.type,
-                  notify::render_for(st.client->target(), e)};
-      } catch (const notify::notify_error&) {
-        return; // the notifier has logged it already
-      }
-      q.enqueued = std::chrono::steady_clock::now();
-      if (st.queue.push(std::move(q))) {
-        m.dropped.with({}).inc();
-        st.log.warn("webhook queue full; dropped the oldest event",
-                    {{"url", st.client->target().redacted},
-                     {"dropped_total",
-                      static_cast<int64_t>(st.queue.dropped())}});
-      }
-      count_queued(self);
-      kick(self);
-    },
-    [=](caf::tick_atom) { attempt(self); },
+      [=](const fluxd_event& ev) {
+        auto& st = self->state;
+        auto& m = notify::standard_metrics();
+        notify::queued_event q;
+        try {
+          auto e = notify::parse_event(ev.type, ev.json, unix_nanos(ev.at));
+          q.what = {release::new_job_id(), e.type,
+                    notify::render_for(st.client->target(), e)};
+        } catch (const notify::notify_error&) {
+          return; // the notifier has logged it already
+        }
+        q.enqueued = std::chrono::steady_clock::now();
+        if (st.queue.push(std::move(q))) {
+          m.dropped.with({}).inc();
+          st.log.warn(
+              "webhook queue full; dropped the oldest event",
+              {{"url", st.client->target().redacted},
+               {"dropped_total", static_cast<int64_t>(st.queue.dropped())}});
+        }
+        count_queued(self);
+        kick(self);
+      },
+      [=](caf::tick_atom) { attempt(self); },
   };
 }
 
@@ -137,27 +138,27 @@ notifier(event_sink_actor::stateful_pointer<notifier_state> self,
   notify::standard_metrics(); // the families show before the first event
   for (auto& url : cfg.webhooks) {
     auto target = notify::parse_target(url);
-    st.log.info("sending events to webhook",
-                {{"url", target.redacted},
-                 {"format", target.format == notify::body_format::slack
-                              ? "slack"
-                              : "generic"},
-                 {"signed", !cfg.client.secret.empty()}});
+    st.log.info(
+        "sending events to webhook",
+        {{"url", target.redacted},
+         {"format",
+          target.format == notify::body_format::slack ? "slack" : "generic"},
+         {"signed", !cfg.client.secret.empty()}});
     st.workers.push_back(self->spawn<caf::linked + caf::detached>(
-      webhook_worker, target, cfg.client, cfg.retry));
+        webhook_worker, target, cfg.client, cfg.retry));
   }
   return {
-    [=](const fluxd_event& ev) {
-      try {
-        notify::parse_event(ev.type, ev.json, unix_nanos(ev.at));
-      } catch (const notify::notify_error& err) {
-        self->state.log.warn("event not sent: it cannot be read",
-                             {{"event", ev.type}, {"err", err.what()}});
-        return;
-      }
-      for (auto& w : self->state.workers)
-        self->send(w, ev);
-    },
+      [=](const fluxd_event& ev) {
+        try {
+          notify::parse_event(ev.type, ev.json, unix_nanos(ev.at));
+        } catch (const notify::notify_error& err) {
+          self->state.log.warn("event not sent: it cannot be read",
+                               {{"event", ev.type}, {"err", err.what()}});
+          return;
+        }
+        for (auto& w : self->state.workers)
+          self->send(w, ev);
+      },
   };
 }
 

@@ -26,8 +26,8 @@ struct notifier_config {
 /// One webhook's worker: its queue, delivered from its own thread (HTTP
 /// blocks), so that a slow or dead webhook holds back only itself.
 /// `tick` means "try the oldest event now".
-using webhook_worker_actor
-  = caf::typed_actor<caf::reacts_to<fluxd_event>, caf::reacts_to<caf::tick_atom>>;
+using webhook_worker_actor = caf::typed_actor<caf::reacts_to<fluxd_event>,
+                                              caf::reacts_to<caf::tick_atom>>;
 
 struct webhook_worker_state {
   static inline const char* name = "fluxd.webhook";
@@ -39,10 +39,10 @@ struct webhook_worker_state {
   log::logger log{"notify"};
 };
 
-webhook_worker_actor::behavior_type
-webhook_worker(webhook_worker_actor::stateful_pointer<webhook_worker_state> self,
-               notify::webhook_target target, notify::client_options client,
-               notify::retry_policy retry);
+webhook_worker_actor::behavior_type webhook_worker(
+    webhook_worker_actor::stateful_pointer<webhook_worker_state> self,
+    notify::webhook_target target, notify::client_options client,
+    notify::retry_policy retry);
 
 struct notifier_state {
   static inline const char* name = "fluxd.notifier";

@@ -34,7 +34,7 @@ enum class verdict { delivered, retry, gave_up };
 struct decision {
   verdict what = verdict::retry;
   std::chrono::milliseconds delay{0}; ///< before the next attempt
-  queued_event done; ///< the event, when it left the queue
+  queued_event done;                  ///< the event, when it left the queue
 };
 
 class delivery_queue {

@@ -123,10 +123,10 @@ json::value flux_job_metadata(const event& e, const json::object& m,
     } else {
       bool containers = so.at("type") == "containers";
       out["spec"] = json::object{
-        {"Type", containers ? "releaseContainersSpecType"
-                            : "releaseImageSpecType"},
-        {"ReleaseImageSpec", containers ? json::value{} : inner},
-        {"ReleaseContainersSpec", containers ? inner : json::value{}}};
+          {"Type",
+           containers ? "releaseContainersSpecType" : "releaseImageSpecType"},
+          {"ReleaseImageSpec", containers ? json::value{} : inner},
+          {"ReleaseContainersSpec", containers ? inner : json::value{}}};
       out["cause"] = cause;
     }
   } else {

@@ -44,15 +44,15 @@ struct event {
   boost::json::value metadata; ///< type-specific, Flux v1's shape
 
   // -- read out of the metadata -------------------------------------------
-  std::string revision;              ///< the commit made or synced
-  std::vector<commit_info> commits;  ///< sync: newest first
+  std::string revision;               ///< the commit made or synced
+  std::vector<commit_info> commits;   ///< sync: newest first
   std::vector<resource_error> errors; ///< sync: per resource
   std::string summary; ///< job events: the commit message's first line
   std::string error;   ///< job events: Flux v1's Result.Error()
   std::vector<std::string> images; ///< job events: images changed
-  std::string user;   ///< job events: the cause's user
-  std::string cause;  ///< job events: the cause's message
-  bool all_workloads = false; ///< an image release to `<all>`
+  std::string user;                ///< job events: the cause's user
+  std::string cause;               ///< job events: the cause's message
+  bool all_workloads = false;      ///< an image release to `<all>`
 };
 
 /// Reads what an emitter sent. `json` is either a whole Flux v1 event.Event

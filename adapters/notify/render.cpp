@@ -22,7 +22,9 @@ std::string flux_short(const std::string& rev) {
 }
 
 /// Go's %q of a plain string.
-std::string quoted(const std::string& s) { return api::go_quote(s); }
+std::string quoted(const std::string& s) {
+  return api::go_quote(s);
+}
 
 /// Slack's mrkdwn wants &, < and > escaped; nothing else.
 std::string slack_escape(const std::string& s) {
@@ -59,25 +61,29 @@ void add_list(std::string& out, const char* title,
            + " more\n";
 }
 
-bool failed(const event& e) { return !e.errors.empty() || !e.error.empty(); }
+bool failed(const event& e) {
+  return !e.errors.empty() || !e.error.empty();
+}
 
 } // namespace
 
-std::string short_revision(const std::string& rev) { return rev.substr(0, 7); }
+std::string short_revision(const std::string& rev) {
+  return rev.substr(0, 7);
+}
 
 std::string event_string(const event& e) {
   if (!e.message.empty())
     return e.message;
   auto ids = join(e.service_ids, ", ");
-  auto images = e.images.empty() ? std::string{"no image changes"}
-                                 : join(e.images, ", ");
+  auto images =
+      e.images.empty() ? std::string{"no image changes"} : join(e.images, ", ");
   if (e.type == "release") {
     std::string to = e.all_workloads ? "all workloads"
                      : ids.empty()   ? "no workloads"
                                      : ids;
     std::string by = e.user.empty() ? "" : ", by " + e.user;
-    std::string with
-      = e.cause.empty() ? "" : ", with message " + quoted(e.cause);
+    std::string with =
+        e.cause.empty() ? "" : ", with message " + quoted(e.cause);
     return "Released: " + images + " to " + to + by + with;
   }
   if (e.type == "autorelease")
@@ -93,8 +99,7 @@ std::string event_string(const event& e) {
     else if (n > 2)
       rev = flux_short(e.commits.back().revision) + ".."
             + flux_short(e.commits.front().revision);
-    return "Sync: " + rev + ", "
-           + (ids.empty() ? "no workloads changed" : ids);
+    return "Sync: " + rev + ", " + (ids.empty() ? "no workloads changed" : ids);
   }
   if (e.type == "automate")
     return "Automated: " + ids;
@@ -113,9 +118,8 @@ std::string headline(const event& e) {
   if (!e.message.empty())
     return first_line(e.message);
   if (e.type == "sync") {
-    std::string rev = e.revision.empty()
-                        ? std::string{}
-                        : " " + short_revision(e.revision);
+    std::string rev =
+        e.revision.empty() ? std::string{} : " " + short_revision(e.revision);
     std::string out = "Synced" + rev + " to the cluster";
     if (!e.errors.empty())
       out += " (" + std::to_string(e.errors.size()) + " resource"
@@ -123,9 +127,8 @@ std::string headline(const event& e) {
     return out;
   }
   if (e.type == "commit" && !e.summary.empty()) {
-    std::string rev = e.revision.empty()
-                        ? std::string{}
-                        : " " + short_revision(e.revision);
+    std::string rev =
+        e.revision.empty() ? std::string{} : " " + short_revision(e.revision);
     return "Commit" + rev + ": " + e.summary;
   }
   return event_string(e);
@@ -161,8 +164,7 @@ std::string slack_body(const event& e) {
   std::vector<std::string> ids;
   for (auto& id : e.service_ids)
     ids.push_back(slack_escape(id));
-  add_list(details, e.type == "sync" ? "Workloads changed" : "Workloads",
-           ids);
+  add_list(details, e.type == "sync" ? "Workloads changed" : "Workloads", ids);
   std::vector<std::string> images;
   for (auto& i : e.images)
     images.push_back(slack_escape(i));
@@ -170,8 +172,7 @@ std::string slack_body(const event& e) {
   std::vector<std::string> errors;
   for (auto& x : e.errors)
     errors.push_back(slack_escape(x.id)
-                     + (x.path.empty() ? "" : " (" + slack_escape(x.path)
-                                                + ")")
+                     + (x.path.empty() ? "" : " (" + slack_escape(x.path) + ")")
                      + ": " + slack_escape(x.error));
   if (!e.error.empty())
     errors.push_back(slack_escape(e.error));
@@ -182,13 +183,13 @@ std::string slack_body(const event& e) {
   o["text"] = title;
   if (!details.empty()) {
     details.pop_back(); // the last newline
-    o["attachments"] = json::array{json::object{
-      {"fallback", title},
-      {"color", failed(e) ? "danger" : "good"},
-      {"text", details},
-      {"mrkdwn_in", json::array{"text"}},
-      {"footer", "fluxd " + e.type},
-      {"ts", e.ended_at / 1000000000}}};
+    o["attachments"] =
+        json::array{json::object{{"fallback", title},
+                                 {"color", failed(e) ? "danger" : "good"},
+                                 {"text", details},
+                                 {"mrkdwn_in", json::array{"text"}},
+                                 {"footer", "fluxd " + e.type},
+                                 {"ts", e.ended_at / 1000000000}}};
   }
   return json::serialize(o);
 }

@@ -98,8 +98,8 @@ std::string redact_parts(const url_parts& p) {
 
 std::string without_prefix(const std::string& configured) {
   return configured.rfind(slack_prefix, 0) == 0
-           ? configured.substr(slack_prefix.size())
-           : configured;
+             ? configured.substr(slack_prefix.size())
+             : configured;
 }
 
 } // namespace
@@ -152,8 +152,8 @@ webhook_target parse_target(const std::string& configured) {
       fail("bad port");
     t.port = std::stoi(port_text);
   }
-  t.path = (p.path.empty() ? "/" : p.path)
-           + (p.query.empty() ? "" : "?" + p.query);
+  t.path =
+      (p.path.empty() ? "/" : p.path) + (p.query.empty() ? "" : "?" + p.query);
   if (!p.userinfo.empty()) {
     auto colon = p.userinfo.find(':');
     t.user = percent_decode(p.userinfo.substr(0, colon));
@@ -166,8 +166,7 @@ webhook_target parse_target(const std::string& configured) {
 }
 
 std::string render_for(const webhook_target& target, const event& e) {
-  return target.format == body_format::slack ? slack_body(e)
-                                             : generic_body(e);
+  return target.format == body_format::slack ? slack_body(e) : generic_body(e);
 }
 
 std::string signature(const std::string& secret, const std::string& body) {
@@ -185,8 +184,7 @@ std::string read_secret(const std::string& path) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
     s.pop_back();
   if (s.empty())
-    throw notify_error("--notify-webhook-secret-file " + path
-                       + ": is empty");
+    throw notify_error("--notify-webhook-secret-file " + path + ": is empty");
   return s;
 }
 
@@ -203,9 +201,8 @@ struct webhook_client::impl {
 };
 
 webhook_client::webhook_client(webhook_target target, client_options opts)
-  : target_(std::move(target)),
-    opts_(std::move(opts)),
-    impl_(std::make_unique<impl>()) {
+    : target_(std::move(target)), opts_(std::move(opts)),
+      impl_(std::make_unique<impl>()) {
   bool v6 = target_.host.find(':') != std::string::npos;
   auto origin = target_.scheme + "://"
                 + (v6 ? "[" + target_.host + "]" : target_.host) + ":"
@@ -231,29 +228,29 @@ attempt_result webhook_client::post(const delivery& d) {
   httplib::Headers headers{{"X-Fluxd-Event", d.type},
                            {"X-Fluxd-Delivery", d.id}};
   headers.emplace("User-Agent", opts_.user_agent.empty()
-                                  ? std::string{"fluxd/"} + fluxd::version
-                                  : opts_.user_agent);
+                                    ? std::string{"fluxd/"} + fluxd::version
+                                    : opts_.user_agent);
   if (!opts_.secret.empty())
     headers.emplace("X-Signature", signature(opts_.secret, d.body));
   attempt_result r;
-  auto res = impl_->http->Post(target_.path, headers, d.body,
-                               "application/json");
+  auto res =
+      impl_->http->Post(target_.path, headers, d.body, "application/json");
   if (!res) {
     r.outcome = attempt_result::kind::retry;
-    r.error = "POST " + target_.redacted + ": "
-              + httplib::to_string(res.error());
+    r.error =
+        "POST " + target_.redacted + ": " + httplib::to_string(res.error());
     return r;
   }
   r.status = res->status;
   r.outcome = classify(res->status);
   if (r.outcome != attempt_result::kind::delivered)
-    r.error = "POST " + target_.redacted + ": HTTP "
-              + std::to_string(res->status);
+    r.error =
+        "POST " + target_.redacted + ": HTTP " + std::to_string(res->status);
   if (r.outcome == attempt_result::kind::retry
       && res->has_header("Retry-After"))
-    r.retry_after = registry::parse_retry_after(
-      res->get_header_value("Retry-After"),
-      static_cast<long long>(std::time(nullptr)));
+    r.retry_after =
+        registry::parse_retry_after(res->get_header_value("Retry-After"),
+                                    static_cast<long long>(std::time(nullptr)));
   return r;
 }
 

@@ -19,7 +19,7 @@ enum class body_format { generic, slack };
 /// and any URL on hooks.slack.com get Slack messages; everything else
 /// gets Flux v1's event JSON.
 struct webhook_target {
-  std::string url;  ///< what is POSTed to
+  std::string url;    ///< what is POSTed to
   std::string scheme; ///< http or https
   std::string host;   ///< without brackets for IPv6
   int port = 0;

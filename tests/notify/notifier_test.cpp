@@ -24,8 +24,8 @@ namespace {
 /// A sync event for revision `rev` (what the sync coordinator sends).
 fluxd_event sync_event(const std::string& rev) {
   json::object o{{"serviceIDs", json::array{"demo:deployment/app"}},
-                 {"commits", json::array{json::object{
-                               {"revision", rev}, {"message", "m"}}}}};
+                 {"commits", json::array{json::object{{"revision", rev},
+                                                      {"message", "m"}}}}};
   return {"sync", json::serialize(o), caf::make_timestamp()};
 }
 
@@ -33,7 +33,7 @@ fluxd_event sync_event(const std::string& rev) {
 std::string revision_of(const test::received& r) {
   auto v = json::parse(r.body);
   return std::string(
-    v.at("metadata").at("commits").at(0).at("revision").as_string());
+      v.at("metadata").at("commits").at(0).at("revision").as_string());
 }
 
 std::vector<std::string> revisions(const test::webhook_receiver& rx) {
@@ -100,13 +100,14 @@ TEST_CASE("Slack and generic webhooks get their own bodies, signed") {
   cfg.client.secret = "topsecret";
   world w{cfg};
   auto spec = release::parse_spec(
-    R"({"type":"image","cause":{"Message":"","User":""},"spec":{
+      R"({"type":"image","cause":{"Message":"","User":""},"spec":{
     "ServiceSpecs":["demo:deployment/podinfo"],"ImageSpec":
     "stefanprodan/podinfo:3.1.1","Kind":"execute"}})");
   release::result r;
-  r["demo:deployment/podinfo"] = {release::workload_status::success, "",
-    {{"podinfod", "stefanprodan/podinfo:3.1.0",
-      "stefanprodan/podinfo:3.1.1"}}};
+  r["demo:deployment/podinfo"] = {release::workload_status::success,
+                                  "",
+                                  {{"podinfod", "stefanprodan/podinfo:3.1.0",
+                                    "stefanprodan/podinfo:3.1.1"}}};
   auto note = json::parse(release::note_json("job-7", spec, r));
   note.as_object()["revision"] = "0123456789abcdef0123456789abcdef01234567";
   w.send({"commit", json::serialize(note), caf::make_timestamp()});
@@ -147,9 +148,8 @@ TEST_CASE("a webhook that fails twice gets the event exactly once") {
   // One delivery, retried with the same ID; the receiver can tell.
   CHECK(got[0].header("X-Fluxd-Delivery") == got[2].header("X-Fluxd-Delivery"));
   CHECK(got[2].header("X-Fluxd-Delivery") != got[3].header("X-Fluxd-Delivery"));
-  CHECK(eventually([&] {
-    return counter(m.deliveries, {"delivered"}) == delivered + 2;
-  }));
+  CHECK(eventually(
+      [&] { return counter(m.deliveries, {"delivered"}) == delivered + 2; }));
   CHECK(counter(m.retries) == retried + 2);
   CHECK(rx.requests().size() == 4); // nothing sent twice after success
 }
@@ -247,5 +247,5 @@ TEST_CASE("notifier_children: one child with webhooks, none without") {
   flags.notify_webhook = {"ftp://u:SECRET@x/y"};
   CHECK_THROWS_WITH(notifier_children(flags),
                     Catch::Contains("--notify-webhook")
-                      && !Catch::Contains("SECRET"));
+                        && !Catch::Contains("SECRET"));
 }

@@ -59,8 +59,9 @@ TEST_CASE("a commit event reads as Flux v1's commit event") {
   CHECK(e.revision == "abcdef0123456789");
   CHECK(e.service_ids == std::vector<std::string>{"demo:deployment/podinfo"});
   CHECK(e.images == std::vector<std::string>{"stefanprodan/podinfo:3.1.1"});
-  CHECK(headline(e) == "Commit abcdef0: Release stefanprodan/podinfo:3.1.1"
-                       " to demo:deployment/podinfo");
+  CHECK(headline(e)
+        == "Commit abcdef0: Release stefanprodan/podinfo:3.1.1"
+           " to demo:deployment/podinfo");
   CHECK(event_string(e) == "Commit: abcdef012345, demo:deployment/podinfo");
 
   auto body = parsed(generic_body(e));
@@ -72,15 +73,15 @@ TEST_CASE("a commit event reads as Flux v1's commit event") {
   auto& m = body.at("metadata").as_object();
   CHECK(m.at("revision") == "abcdef0123456789");
   CHECK(m.at("spec").at("type") == "image");
-  CHECK(m.at("result").at("demo:deployment/podinfo").at("Status")
-        == "success");
+  CHECK(m.at("result").at("demo:deployment/podinfo").at("Status") == "success");
 }
 
 TEST_CASE("a release event has Flux v1's release metadata and text") {
   auto e = parse_event("release", commit_json(""), at);
-  CHECK(event_string(e) == "Released: stefanprodan/podinfo:3.1.1 to "
-                           "demo:deployment/podinfo, by Jane "
-                           "<jane@example.com>");
+  CHECK(event_string(e)
+        == "Released: stefanprodan/podinfo:3.1.1 to "
+           "demo:deployment/podinfo, by Jane "
+           "<jane@example.com>");
   auto m = parsed(generic_body(e)).at("metadata").as_object();
   CHECK(m.at("spec").at("Type") == "releaseImageSpecType");
   CHECK(m.at("spec").at("ReleaseImageSpec").at("ImageSpec")
@@ -98,8 +99,9 @@ TEST_CASE("a sync event lists commits, workloads and errors") {
         == "Sync: 222222222222, demo:deployment/a, demo:deployment/b");
 
   auto slack = parsed(slack_body(e));
-  CHECK(slack.at("text") == "Synced 2222222 to the cluster (1 resource "
-                            "failed)");
+  CHECK(slack.at("text")
+        == "Synced 2222222 to the cluster (1 resource "
+           "failed)");
   auto& a = slack.at("attachments").as_array().at(0).as_object();
   CHECK(a.at("color") == "danger");
   std::string text(a.at("text").as_string());
@@ -107,7 +109,8 @@ TEST_CASE("a sync event lists commits, workloads and errors") {
   CHECK(text.find("demo:deployment/a") != std::string::npos);
   // Slack's escaping of &, < and >.
   CHECK(text.find("demo:deployment/&lt;bad&gt; (bad.yaml): apply failed "
-                  "&amp; more") != std::string::npos);
+                  "&amp; more")
+        != std::string::npos);
 
   auto body = parsed(generic_body(e));
   CHECK(body.at("metadata").at("errors").as_array().size() == 1);
@@ -134,8 +137,7 @@ TEST_CASE("a whole Flux v1 event passes through") {
 TEST_CASE("a broken event is refused with its type named") {
   CHECK_THROWS_WITH(parse_event("sync", "[1]", at),
                     Catch::Contains("event sync"));
-  CHECK_THROWS_WITH(parse_event("sync", "{", at),
-                    Catch::Contains("not JSON"));
+  CHECK_THROWS_WITH(parse_event("sync", "{", at), Catch::Contains("not JSON"));
   CHECK_THROWS_WITH(parse_event("sync", R"({"commits":3})", at),
                     Catch::Contains("\"commits\""));
 }

@@ -56,12 +56,12 @@ public:
       write_file(dir_.file("cert.pem"), leaf.cert_pem);
       write_file(dir_.file("key.pem"), leaf.key_pem);
       server_ = std::make_unique<httplib::SSLServer>(
-        dir_.file("cert.pem").c_str(), dir_.file("key.pem").c_str());
+          dir_.file("cert.pem").c_str(), dir_.file("key.pem").c_str());
     } else {
       server_ = std::make_unique<httplib::Server>();
     }
     server_->Post(".*", [this](const httplib::Request& rq,
-                              httplib::Response& rs) {
+                               httplib::Response& rs) {
       answer a;
       {
         std::lock_guard<std::mutex> lock{mtx_};
@@ -112,8 +112,8 @@ public:
   }
 
   std::string url(const std::string& path = "/hook") const {
-    return std::string{tls_() ? "https" : "http"} + "://127.0.0.1:"
-           + std::to_string(port_) + path;
+    return std::string{tls_() ? "https" : "http"}
+           + "://127.0.0.1:" + std::to_string(port_) + path;
   }
   std::string ca_file() const { return dir_.file("ca.pem"); }
 
@@ -123,8 +123,8 @@ public:
   }
 
   /// Waits until `n` requests came (false after `limit`).
-  bool wait_for(size_t n, std::chrono::milliseconds limit
-                          = std::chrono::seconds(10)) {
+  bool wait_for(size_t n,
+                std::chrono::milliseconds limit = std::chrono::seconds(10)) {
     std::unique_lock<std::mutex> lock{mtx_};
     return cv_.wait_for(lock, limit, [&] { return got_.size() >= n; });
   }
