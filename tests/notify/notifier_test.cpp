@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <future>
+
 #include <boost/json.hpp>
 
 #include "caf/actor_system.hpp"
@@ -8,6 +10,7 @@
 #include "caf/send.hpp"
 
 #include "actors/notifier.hpp"
+#include "actors/supervisor.hpp"
 #include "adapters/api/webhooks.hpp"
 #include "adapters/notify/metrics.hpp"
 #include "adapters/release/job.hpp"
@@ -248,4 +251,35 @@ TEST_CASE("notifier_children: one child with webhooks, none without") {
   CHECK_THROWS_WITH(notifier_children(flags),
                     Catch::Contains("--notify-webhook")
                         && !Catch::Contains("SECRET"));
+}
+
+TEST_CASE("the notifier child runs under a supervisor and sends events") {
+  test::webhook_receiver rx;
+  test::temp_dir dir;
+  test::write_file(dir.file("secret"), "k\n");
+  config::daemon_config flags;
+  flags.notify_webhook = {rx.url()};
+  flags.notify_webhook_secret_file = dir.file("secret");
+  auto started = std::make_shared<std::promise<event_sink_actor>>();
+  auto kids = notifier_children(
+      flags, [started](event_sink_actor h) { started->set_value(h); });
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  cfg.add_message_types<caf::id_block::fluxd_auto>();
+  caf::actor_system sys{cfg};
+  supervisor_config sup;
+  sup.name = "notify";
+  sup.children = kids;
+  auto root = sys.spawn(supervisor, sup);
+  auto future = started->get_future();
+  REQUIRE(future.wait_for(10s) == std::future_status::ready);
+  auto sink = future.get();
+  caf::anon_send(sink, sync_event("r1"));
+  REQUIRE(rx.wait_for(1));
+  auto got = rx.requests().at(0);
+  CHECK(revision_of(got) == "r1");
+  CHECK(got.header("X-Signature")
+        == "sha256=" + api::hmac_sha256_hex("k", got.body));
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
 }
