@@ -183,6 +183,7 @@ int run(const std::vector<std::string>& args, environment& env) {
       return 0;
     }
     apply_env(f, env);
+    daemon_forward forward; // lives while the command talks to fluxd
     context ctx{env, f, std::chrono::seconds(60), nullptr};
     kube_settings kube{f.str("context"), f.str("k8s-fwd-ns"),
                        f.str("k8s-fwd-labels"), env.getenv};
@@ -198,8 +199,10 @@ int run(const std::vector<std::string>& args, environment& env) {
       auto token = f.str("token");
       if (url.empty() && !token.empty())
         url = "https://cloud.weave.works/api/flux";
-      if (url.empty())
-        discover_daemon(kube);
+      if (url.empty()) {
+        forward = discover_daemon(kube);
+        url = forward.url;
+      }
       auto secs = std::chrono::duration_cast<std::chrono::seconds>(ctx.timeout);
       ctx.client = std::make_unique<api_client>(
           url, token, std::max(secs, std::chrono::seconds(1)));

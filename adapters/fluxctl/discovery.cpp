@@ -3,6 +3,7 @@
 #include "adapters/fluxctl/client.hpp"
 #include "adapters/kube/client.hpp"
 #include "adapters/kube/config.hpp"
+#include "adapters/kube/portforward.hpp"
 
 namespace fluxd::fluxctl {
 
@@ -33,7 +34,12 @@ std::string context_namespace(const kube_settings& k) {
   }
 }
 
-void discover_daemon(const kube_settings& k) {
+daemon_forward::daemon_forward() = default;
+daemon_forward::daemon_forward(daemon_forward&&) noexcept = default;
+daemon_forward& daemon_forward::operator=(daemon_forward&&) noexcept = default;
+daemon_forward::~daemon_forward() = default;
+
+daemon_forward discover_daemon(const kube_settings& k) {
   const std::string how =
       "kubectl -n " + k.fwd_namespace
       + " port-forward deployment/flux 3030:3030\n\nand pass --url "
@@ -69,13 +75,21 @@ void discover_daemon(const kube_settings& k) {
         + k.fwd_namespace
         + "\".\nIf Flux is running in another different namespace, please "
           "supply it to --k8s-fwd-ns.");
-  throw client_error("found fluxd pod " + pod + " in namespace "
-                     + k.fwd_namespace
-                     + ", but this fluxctl cannot port-forward by itself."
-                       "\n\nRun\n\n    kubectl -n "
-                     + k.fwd_namespace + " port-forward pod/" + pod
-                     + " 3030:3030\n\nand pass --url "
-                       "http://127.0.0.1:3030/api/flux (or set FLUX_URL).");
+  daemon_forward d;
+  try {
+    d.forward =
+        std::make_unique<kube::port_forward>(cfg, k.fwd_namespace, pod, 3030);
+  } catch (const std::exception& e) {
+    throw client_error("cannot port-forward to fluxd pod " + pod
+                       + " in namespace " + k.fwd_namespace + ": "
+                       + e.what() + "\n\nRun\n\n    kubectl -n "
+                       + k.fwd_namespace + " port-forward pod/" + pod
+                       + " 3030:3030\n\nand pass --url "
+                         "http://127.0.0.1:3030/api/flux (or set FLUX_URL).");
+  }
+  d.url = "http://127.0.0.1:" + std::to_string(d.forward->local_port())
+          + "/api/flux";
+  return d;
 }
 
 } // namespace fluxd::fluxctl

@@ -1,7 +1,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+
+namespace fluxd::kube {
+class port_forward;
+}
 
 namespace fluxd::fluxctl {
 
@@ -16,11 +21,21 @@ struct kube_settings {
 /// "default" when there is no kubeconfig or it names none.
 std::string context_namespace(const kube_settings& k);
 
-/// No --url: Flux v1 port-forwards to the fluxd pod. This finds the pod as
-/// Flux v1 does (--k8s-fwd-labels, then `name in (flux,fluxd,
-/// weave-flux-agent)`, Running) but cannot forward (that needs SPDY or
-/// websocket streams through the API server), so it always throws
-/// client_error: Flux v1's "No pod found ..." text, or what to run.
-[[noreturn]] void discover_daemon(const kube_settings& k);
+/// A port-forward to fluxd's pod and the API URL through it.
+struct daemon_forward {
+  std::unique_ptr<kube::port_forward> forward;
+  std::string url; ///< http://127.0.0.1:<local port>/api/flux
+  daemon_forward();
+  daemon_forward(daemon_forward&&) noexcept;
+  daemon_forward& operator=(daemon_forward&&) noexcept;
+  ~daemon_forward();
+};
+
+/// No --url: finds the fluxd pod as Flux v1 does (--k8s-fwd-labels, then
+/// `name in (flux,fluxd,weave-flux-agent)`, Running) and port-forwards a
+/// free local port to its port 3030 through the API server (WebSocket, as
+/// kubectl 1.31+). Throws client_error: Flux v1's "No pod found ..." text,
+/// or what failed and what to run instead.
+daemon_forward discover_daemon(const kube_settings& k);
 
 } // namespace fluxd::fluxctl

@@ -11,6 +11,7 @@
 
 #include "adapters/log/log.hpp"
 #include "tests/kube_emulator/objects.hpp"
+#include "tests/kube_emulator/portforward.hpp"
 
 namespace kube_emulator {
 
@@ -285,6 +286,9 @@ void api_server::handle(const httplib::Request& req, httplib::Response& res) {
                           "the server could not find the requested resource");
         return send_json(res, 200, doc);
       }
+      if (core && rest.size() == 5 && rest[0] == "namespaces"
+          && rest[2] == "pods" && rest[4] == "portforward")
+        return serve_port_forward(store_, rest[1], rest[3], req, res);
       return handle_resource(req, res, group, version, rest);
     }
     if (first == "openapi" && parts.size() >= 2 && parts[1] == "v3") {

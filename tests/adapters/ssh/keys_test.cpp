@@ -33,7 +33,8 @@ fingerprint keygen_fingerprint(const std::string& path,
   REQUIRE(r.status == 0);
   auto nl = r.out.find('\n');
   REQUIRE(nl != std::string::npos);
-  static const std::regex line{R"(^([0-9]+) ([^:]+):([^ ]+) (.*?) \(([^)]+)\)$)"};
+  static const std::regex line{
+      R"(^([0-9]+) ([^:]+):([^ ]+) (.*?) \(([^)]+)\)$)"};
   std::smatch m;
   auto first = r.out.substr(0, nl);
   REQUIRE(std::regex_match(first, m, line));
