@@ -44,6 +44,15 @@ struct live_workload {
   std::map<std::string, std::string> labels;
 };
 
+/// Private to the cluster view's actors: a workload as a watch reports it,
+/// with where its image pull secrets are named (§6.3).
+struct watched_workload {
+  live_workload workload;
+  std::string ns;
+  std::string service_account; ///< "" for a HelmRelease
+  std::vector<std::string> pull_secrets;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, live_container& x) {
   return f(caf::meta::type_name("live_container"), x.name, x.image);
@@ -54,6 +63,12 @@ typename Inspector::result_type inspect(Inspector& f, live_workload& x) {
   return f(caf::meta::type_name("live_workload"), x.id, x.containers,
            x.excuse, x.status, x.desired, x.updated, x.ready, x.available,
            x.outdated, x.messages, x.antecedent, x.labels);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watched_workload& x) {
+  return f(caf::meta::type_name("watched_workload"), x.workload, x.ns,
+           x.service_account, x.pull_secrets);
 }
 
 /// Errors of the cluster view (category "cluster").
@@ -79,6 +94,17 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_cluster, fluxd::type_id_range::cluster)
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_workloads_atom, "clworkload")
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_export_atom, "clexport")
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_ping_atom, "clping")
+  // Private to actors/cluster_*: the view, its watchers and workers.
+  CAF_ADD_TYPE_ID(fluxd_cluster, (fluxd::watched_workload))
+  CAF_ADD_TYPE_ID(fluxd_cluster, (std::vector<fluxd::watched_workload>))
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_watch_atom, "clwatch")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_synced_atom, "clsynced")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_upsert_atom, "clupsert")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_remove_atom, "clremove")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_skipped_atom, "clskipped")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_touch_atom, "cltouch")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_refresh_atom, "clrefresh")
+  CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_creds_atom, "clcreds")
 CAF_END_TYPE_ID_BLOCK(fluxd_cluster)
 
 namespace fluxd {
@@ -94,5 +120,34 @@ using cluster_view_actor = caf::typed_actor<
   caf::replies_to<cluster_export_atom>::with<std::string>,
   /// The API server answers (Flux v1's ping: its version endpoint).
   caf::replies_to<cluster_ping_atom>::with<bool>>;
+
+// -- private to actors/cluster_* ---------------------------------------------
+
+/// What the view's watchers send it. A key names one watch (kind@namespace).
+using cluster_view_full_actor = cluster_view_actor::extend<
+  /// A full list (at the start, after 410 Gone): the key's workloads.
+  caf::reacts_to<cluster_synced_atom, std::string,
+                 std::vector<watched_workload>>,
+  caf::reacts_to<cluster_upsert_atom, std::string, watched_workload>,
+  caf::reacts_to<cluster_remove_atom, std::string, std::string>,
+  /// The server does not serve or forbids the kind: it counts as listed.
+  caf::reacts_to<cluster_skipped_atom, std::string, std::string>,
+  /// A Secret or ServiceAccount changed: pull credentials are re-read.
+  caf::reacts_to<cluster_touch_atom, std::string>,
+  caf::reacts_to<cluster_refresh_atom>, caf::reacts_to<caf::tick_atom>>;
+
+/// One watch (detached): started by a single cluster_watch message, it then
+/// runs until its stream_cancel fires.
+using cluster_watcher_actor =
+  caf::typed_actor<caf::reacts_to<cluster_watch_atom>>;
+
+/// The view's blocking calls (detached): export, ping, and reading the pull
+/// secrets of the given workloads into the shared credentials (the reply
+/// lists the secrets that could not be used).
+using cluster_worker_actor = caf::typed_actor<
+  caf::replies_to<cluster_export_atom>::with<std::string>,
+  caf::replies_to<cluster_ping_atom>::with<bool>,
+  caf::replies_to<cluster_creds_atom, std::vector<watched_workload>>::with<
+    std::vector<std::string>>>;
 
 } // namespace fluxd

@@ -1,0 +1,235 @@
+#include "actors/cluster_view.hpp"
+
+#include "caf/actor_cast.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/send.hpp"
+
+#include "actors/cluster_watcher.hpp"
+#include "actors/cluster_worker.hpp"
+#include "actors/handlers.hpp"
+#include "adapters/kube/workloads.hpp"
+
+namespace fluxd {
+
+namespace {
+
+using view_ptr = cluster_view_full_actor::stateful_pointer<cluster_view_state>;
+
+void start_watch(view_ptr self, cluster_watcher_config wc) {
+  wc.client = self->state.cfg.client;
+  wc.view = caf::actor_cast<cluster_view_full_actor>(self);
+  wc.cancel = std::make_shared<kube::stream_cancel>();
+  wc.max_backoff = self->state.cfg.max_backoff;
+  wc.recheck_interval = self->state.cfg.recheck_interval;
+  self->state.cancels.push_back(wc.cancel);
+  auto w = self->spawn<caf::detached + caf::linked>(cluster_watcher, wc);
+  self->send(w, cluster_watch_atom_v);
+}
+
+void start_watches(view_ptr self) {
+  auto& st = self->state;
+  std::vector<std::string> scopes = st.cfg.allowed_namespaces;
+  if (scopes.empty())
+    scopes.push_back("");
+  for (const auto& ns : scopes) {
+    for (const auto& k : kube::workload_kinds()) {
+      cluster_watcher_config wc;
+      wc.api_version = k.api_version;
+      wc.fallback_api_version = k.fallback_api_version;
+      wc.kind = k.kind;
+      wc.ns = ns;
+      wc.key = k.id_kind + "@" + ns;
+      st.workload_keys.insert(wc.key);
+      start_watch(self, wc);
+    }
+    if (!st.cfg.pull_secrets)
+      continue;
+    for (const char* kind : {"Secret", "ServiceAccount"}) {
+      cluster_watcher_config wc;
+      wc.api_version = "v1";
+      wc.kind = kind;
+      wc.ns = ns;
+      wc.workloads = false;
+      wc.key = std::string(kind) + "@" + ns;
+      start_watch(self, wc);
+    }
+  }
+}
+
+void refresh_credentials(view_ptr self);
+
+/// Pull secrets are read again soon (changes come in bursts); only once
+/// every workload kind has been listed, so an empty first pass never
+/// replaces good credentials.
+void credentials_changed(view_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.pull_secrets)
+    return;
+  st.creds_dirty = true;
+  if (!st.synced || st.creds_scheduled || st.creds_running)
+    return;
+  st.creds_scheduled = true;
+  self->delayed_send(self, st.cfg.credentials_debounce, cluster_refresh_atom_v);
+}
+
+void refresh_credentials(view_ptr self) {
+  auto& st = self->state;
+  st.creds_scheduled = false;
+  if (st.creds_running || !st.synced)
+    return;
+  st.creds_running = true;
+  st.creds_dirty = false;
+  std::vector<watched_workload> all;
+  for (const auto& [key, workloads] : st.by_key)
+    for (const auto& [id, w] : workloads)
+      all.push_back(w);
+  self->request(st.creds, st.cfg.export_timeout, cluster_creds_atom_v,
+                std::move(all))
+      .then(
+          [self](std::vector<std::string>& problems) {
+            auto& st = self->state;
+            st.creds_running = false;
+            if (problems != st.creds_problems)
+              for (const auto& p : problems)
+                st.log.warn("image pull secret not used", {{"why", p}});
+            st.creds_problems = std::move(problems);
+            if (st.creds_dirty)
+              credentials_changed(self);
+          },
+          [self](caf::error& err) {
+            auto& st = self->state;
+            st.creds_running = false;
+            st.log.warn("cannot read image pull secrets; keeping the last ones",
+                        {{"err", self->system().render(err)}});
+          });
+}
+
+void mark_listed(view_ptr self, const std::string& key) {
+  auto& st = self->state;
+  st.listed.insert(key);
+  if (st.synced)
+    return;
+  for (const auto& k : st.workload_keys)
+    if (st.listed.count(k) == 0)
+      return;
+  st.synced = true;
+  size_t n = 0;
+  for (const auto& kv : st.by_key)
+    n += kv.second.size();
+  st.log.info("workloads listed", {{"workloads", std::to_string(n)}});
+  credentials_changed(self);
+}
+
+} // namespace
+
+cluster_view_full_actor::behavior_type
+cluster_view(view_ptr self, cluster_view_config config) {
+  install_handlers(self, self->state.log);
+  auto& st = self->state;
+  st.cfg = std::move(config);
+  cluster_worker_config wc;
+  wc.client = st.cfg.client;
+  wc.allowed_namespaces = st.cfg.allowed_namespaces;
+  wc.pull_secrets = st.cfg.pull_secrets;
+  wc.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.cfg.export_timeout);
+  wc.ping_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      st.cfg.ping_timeout);
+  st.io = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
+  st.creds = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
+  start_watches(self);
+  // Watchers block in their handler until cancelled: cancel them when the
+  // view goes, whatever the reason.
+  auto cancels = st.cancels;
+  self->attach_functor([cancels] {
+    for (const auto& c : cancels)
+      c->cancel();
+  });
+  if (st.cfg.pull_secrets)
+    self->delayed_send(self, st.cfg.credentials_interval, caf::tick_atom_v);
+
+  return {
+      [=](cluster_workloads_atom,
+          const std::string& ns) -> caf::result<std::vector<live_workload>> {
+        auto& st = self->state;
+        if (!st.synced)
+          return caf::make_error(cluster_errc::not_synced,
+                                 "the first list of workloads is not done");
+        std::map<std::string, const live_workload*> sorted;
+        for (const auto& [key, workloads] : st.by_key)
+          for (const auto& [id, w] : workloads)
+            if (ns.empty() || w.ns == ns)
+              sorted[id] = &w.workload;
+        std::vector<live_workload> out;
+        out.reserve(sorted.size());
+        for (const auto& kv : sorted)
+          out.push_back(*kv.second);
+        return out;
+      },
+      [=](cluster_export_atom) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        self->request(self->state.io, self->state.cfg.export_timeout,
+                      cluster_export_atom_v)
+            .then(
+                [rp](std::string& yaml) mutable {
+                  rp.deliver(std::move(yaml));
+                },
+                [rp](caf::error& err) mutable {
+                  if (err == caf::sec::request_timeout)
+                    err = caf::make_error(cluster_errc::unreachable,
+                                          "export timed out");
+                  rp.deliver(std::move(err));
+                });
+        return rp;
+      },
+      [=](cluster_ping_atom) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        self->request(self->state.io, self->state.cfg.ping_timeout,
+                      cluster_ping_atom_v)
+            .then([rp](bool ok) mutable { rp.deliver(ok); },
+                  [rp](caf::error&) mutable { rp.deliver(false); });
+        return rp;
+      },
+      [=](cluster_synced_atom, const std::string& key,
+          std::vector<watched_workload>& workloads) {
+        auto& slot = self->state.by_key[key];
+        slot.clear();
+        for (auto& w : workloads) {
+          auto id = w.workload.id;
+          slot.emplace(std::move(id), std::move(w));
+        }
+        mark_listed(self, key);
+        credentials_changed(self);
+      },
+      [=](cluster_upsert_atom, const std::string& key, watched_workload& w) {
+        auto& slot = self->state.by_key[key];
+        auto id = w.workload.id;
+        auto it = slot.find(id);
+        bool sources_changed =
+            it == slot.end() || it->second.service_account != w.service_account
+            || it->second.pull_secrets != w.pull_secrets;
+        slot[id] = std::move(w);
+        if (sources_changed)
+          credentials_changed(self);
+      },
+      [=](cluster_remove_atom, const std::string& key, const std::string& id) {
+        if (self->state.by_key[key].erase(id) > 0)
+          credentials_changed(self);
+      },
+      [=](cluster_skipped_atom, const std::string& key, const std::string&) {
+        self->state.by_key.erase(key);
+        mark_listed(self, key);
+      },
+      [=](cluster_touch_atom, const std::string&) {
+        credentials_changed(self);
+      },
+      [=](cluster_refresh_atom) { refresh_credentials(self); },
+      [=](caf::tick_atom) {
+        credentials_changed(self);
+        self->delayed_send(self, self->state.cfg.credentials_interval,
+                           caf::tick_atom_v);
+      },
+  };
+}
+
+} // namespace fluxd
