@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "caf/actor_cast.hpp"
 #include "caf/send.hpp"
 
 #include "actors/handlers.hpp"
@@ -13,7 +14,8 @@ namespace fluxd {
 
 namespace {
 
-void run(const kube_watcher_config& cfg, const log::logger& log) {
+/// Returns when cancelled, or with the reason the watch cannot go on.
+std::string run(const kube_watcher_config& cfg, const log::logger& log) {
   auto backoff = std::chrono::milliseconds(200);
   while (!cfg.cancel->cancelled()) {
     kube::resource_info res;
@@ -70,22 +72,54 @@ void run(const kube_watcher_config& cfg, const log::logger& log) {
     try {
       kube::watch(*cfg.client, res, cfg.ns, wo, on_event, cfg.cancel.get());
     } catch (const std::exception& e) {
-      log.warn("watch ended", {{"kind", cfg.kind}, {"err", e.what()}});
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return e.what();
     }
+    if (!cfg.cancel->cancelled())
+      return "the watch stream ended";
   }
+  return {};
 }
 
 } // namespace
 
-kube_watcher_actor::behavior_type
-kube_watcher(kube_watcher_actor::stateful_pointer<kube_watcher_state> self,
+kube_watcher_impl::behavior_type
+kube_watcher(kube_watcher_impl::stateful_pointer<kube_watcher_state> self,
              kube_watcher_config config) {
   install_handlers(self, self->state.log);
+  auto cancel = config.cancel;
+  auto thread = self->state.thread;
+  // Runs when the actor ends, however it ends (killed included).
+  self->attach_functor([cancel, thread] {
+    cancel->cancel();
+    if (thread->joinable())
+      thread->join();
+  });
   return {
     [=](watch_kind_atom) {
-      run(config, self->state.log);
-      self->quit();
+      auto& thread = *self->state.thread;
+      if (thread.joinable())
+        return;
+      auto me = caf::actor_cast<caf::actor>(self);
+      auto log = self->state.log;
+      thread = std::thread([config, me, log]() mutable {
+        std::string why;
+        try {
+          why = run(config, log);
+        } catch (const std::exception& e) {
+          why = e.what();
+        }
+        caf::anon_send(me, watch_ended_atom_v, why);
+        me = nullptr;
+      });
+    },
+    [=](watch_ended_atom, const std::string& why) {
+      if (why.empty()) {
+        self->quit();
+        return;
+      }
+      self->state.log.warn("watch ended", {{"kind", config.kind},
+                                           {"err", why}});
+      self->quit(caf::make_error(sync_errc::other, "watch ended: " + why));
     },
   };
 }

@@ -101,6 +101,7 @@ repository_children(const config::daemon_config& flags,
     sc.cluster.allow_namespaces.push_back(ns);
   sc.cluster.secret_namespace = own_namespace(rc);
   sc.cluster.secret_name = flags.k8s_secret_name;
+  sc.cluster.exclude_resources = flags.k8s_unsafe_exclude_resource;
   sc.gc = flags.sync_garbage_collection;
   sc.gc_dry = flags.sync_garbage_collection_dry;
   // --git-readonly keeps the sync state in the Secret (§7.11).

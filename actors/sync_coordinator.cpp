@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "caf/actor_cast.hpp"
 #include "caf/send.hpp"
@@ -13,6 +14,7 @@
 #include "actors/resource_actor.hpp"
 #include "adapters/metrics/fluxd_metrics.hpp"
 #include "adapters/sync/desired.hpp"
+#include "adapters/sync/event.hpp"
 
 namespace fluxd {
 
@@ -28,6 +30,12 @@ const std::string reread = "?";
 
 void start_sync(self_ptr self, const std::string& revision);
 void run_stage(self_ptr self, int stage);
+bool on_watcher_down(self_ptr self, const caf::down_msg& msg);
+
+/// Whether run `id` is still the one in progress (not abandoned).
+bool current(self_ptr self, uint64_t id) {
+  return self->state.run && self->state.run->id == id;
+}
 
 kube_worker_actor next_worker(self_ptr self) {
   auto& st = self->state;
@@ -71,6 +79,8 @@ void stop_resource(self_ptr self, const std::string& id) {
 
 void on_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
+  if (on_watcher_down(self, msg))
+    return;
   if (msg.source == st.mirror_addr) {
     st.log.warn("git mirror went away; subscribing again");
     self->delayed_send(self, st.config.retry_initial, git_sub_atom_v);
@@ -99,8 +109,25 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
 
 // -- watches -----------------------------------------------------------------
 
+void start_watch(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  auto& w = st.watches[key];
+  w.config.cancel = std::make_shared<kube::stream_cancel>();
+  st.cancels->push_back(w.config.cancel);
+  w.actor = caf::actor_cast<caf::actor>(
+    self->spawn<caf::detached>(kube_watcher, w.config));
+  st.watch_keys[w.actor.address()] = key;
+  self->monitor(w.actor);
+  self->send(caf::actor_cast<kube_watcher_actor>(w.actor), watch_kind_atom_v);
+}
+
 void ensure_watch(self_ptr self, const desired_state& d) {
   auto& st = self->state;
+  // Excluded kinds are applied but never listed (Flux v1 §7.11): no drift
+  // events for them, and no garbage collection.
+  if (sync::excluded_kind(st.config.cluster.exclude_resources, d.api_version,
+                          d.kind))
+    return;
   std::vector<std::string> namespaces{""};
   if (!d.ns.empty() && !st.config.cluster.allow_namespaces.empty())
     namespaces = {d.ns};
@@ -108,7 +135,7 @@ void ensure_watch(self_ptr self, const desired_state& d) {
     auto key = d.api_version + "|" + d.kind + "|" + ns;
     if (st.watches.count(key))
       continue;
-    kube_watcher_config wc;
+    auto& wc = st.watches[key].config;
     wc.client = st.config.client;
     wc.api_version = d.api_version;
     wc.kind = d.kind;
@@ -116,19 +143,44 @@ void ensure_watch(self_ptr self, const desired_state& d) {
     wc.label_selector = sync::gc_mark_label;
     wc.sink = caf::actor_cast<caf::actor>(self);
     wc.key = key;
-    wc.cancel = std::make_shared<kube::stream_cancel>();
     wc.max_backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
       st.config.retry_max);
-    st.watches[key] = wc.cancel;
-    st.cancels->push_back(wc.cancel);
-    auto w = self->spawn<caf::detached>(kube_watcher, wc);
-    self->send(w, watch_kind_atom_v);
+    start_watch(self, key);
   }
+}
+
+/// A watcher ended (it crashed, was killed, or its stream failed for good):
+/// start another after a back-off; its listing brings the resource actors
+/// up to date with what they missed.
+bool on_watcher_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  auto it = st.watch_keys.find(msg.source);
+  if (it == st.watch_keys.end())
+    return false;
+  auto key = it->second;
+  st.watch_keys.erase(it);
+  auto& w = st.watches[key];
+  w.actor = nullptr;
+  auto delay = st.config.retry_initial;
+  for (uint32_t i = 0; i < w.failures && delay < st.config.retry_max; ++i)
+    delay *= 2;
+  delay = std::min(delay, st.config.retry_max);
+  ++w.failures;
+  st.log.warn("watcher stopped; restarting it",
+              {{"watch", key},
+               {"reason", self->system().render(msg.reason)},
+               {"retry_in_ms",
+                std::chrono::duration_cast<std::chrono::milliseconds>(delay)
+                  .count()}});
+  self->delayed_send(self, delay, watch_restart_atom_v, key);
+  return true;
 }
 
 void on_listed(self_ptr self, const std::string& key,
                const std::vector<std::string>& ids) {
   auto& st = self->state;
+  if (auto w = st.watches.find(key); w != st.watches.end())
+    w->second.failures = 0;
   std::set<std::string> listed(ids.begin(), ids.end());
   for (const auto& [id, d] : st.desired) {
     auto prefix = d.api_version + "|" + d.kind + "|";
@@ -189,6 +241,71 @@ void move_marker(self_ptr self, const std::string& revision) {
       .then(done, failed);
 }
 
+void send_event(self_ptr self, const sync::sync_event& ev) {
+  self->send(self->state.config.events,
+             fluxd_event{"sync", sync::event_json(ev), caf::make_timestamp()});
+}
+
+/// Reads the job notes of the commits from `next` on (one request at a
+/// time, bounded), then sends the event.
+void read_notes(self_ptr self, std::shared_ptr<sync::sync_event> ev,
+                std::size_t next) {
+  constexpr std::size_t max_notes = 100;
+  auto mirror = self->state.config.mirror();
+  if (next >= std::min(ev->commits.size(), max_notes) || !mirror) {
+    send_event(self, *ev);
+    return;
+  }
+  self
+    ->request(mirror, self->state.config.timeout, git_note_atom_v,
+              ev->commits[next].revision)
+    .then(
+      [=](const git_commit_note& n) {
+        if (n.found)
+          ev->commits[next].note = n.text;
+        read_notes(self, ev, next + 1);
+      },
+      [=](caf::error&) { read_notes(self, ev, next + 1); });
+}
+
+/// Flux v1's sync event: the commits from the old marker to the synced
+/// revision (none: no event), their kinds from the notes, the changed
+/// resources and the per-resource errors.
+void emit_sync_event(self_ptr self, const std::string& from,
+                     const sync_run& run) {
+  auto& st = self->state;
+  auto mirror = st.config.mirror ? st.config.mirror() : git_mirror_actor{};
+  if (!st.config.events || !mirror)
+    return;
+  auto ev = std::make_shared<sync::sync_event>();
+  ev->initial = from.empty();
+  ev->changed = run.changed;
+  for (const auto& e : run.result.errors)
+    ev->errors.push_back({e.id, e.source, e.error});
+  ev->started = run.wall_started;
+  ev->ended = std::chrono::system_clock::now();
+  auto revision = run.revision;
+  self
+    ->request(mirror, st.config.timeout, git_log_atom_v, from, revision,
+              false)
+    .then(
+      [=](const git_log& log) {
+        for (const auto& c : log.commits)
+          ev->commits.push_back({c.revision, c.subject, ""});
+        if (ev->commits.empty())
+          return;
+        if (ev->initial)
+          send_event(self, *ev);
+        else
+          read_notes(self, ev, 0);
+      },
+      [=](caf::error& err) {
+        self->state.log.warn("no sync event: cannot read the commits",
+                             {{"revision", revision},
+                              {"err", self->system().render(err)}});
+      });
+}
+
 void finish(self_ptr self, bool success, const std::string& error) {
   auto& st = self->state;
   auto& run = *st.run;
@@ -217,6 +334,7 @@ void finish(self_ptr self, bool success, const std::string& error) {
                  {"deleted", r.deleted},
                  {"errors", static_cast<int64_t>(r.errors.size())},
                  {"took", r.duration_seconds}});
+    emit_sync_event(self, st.synced, run);
     move_marker(self, r.revision);
     st.retry_delay = caf::timespan{0};
     schedule_tick(self);
@@ -266,11 +384,17 @@ void collect_garbage(self_ptr self, std::vector<sync::gc_decision> plan,
       continue;
     marked_ref ref{o.id,   o.api_version, o.kind,   o.ns, o.name,
                    o.mark, o.checksum,    o.ignore, o.owned};
+    auto id = st.run->id;
     self->request(next_worker(self), st.config.timeout, kube_delete_atom_v,
                   ref, false)
       .then(
-        [=](bool) { collect_garbage(self, plan, next + 1); },
+        [=](bool) {
+          if (current(self, id))
+            collect_garbage(self, plan, next + 1);
+        },
         [=](caf::error& err) {
+          if (!current(self, id))
+            return;
           auto& run = *self->state.run;
           run.result.errors.push_back({o.id, "", error_text(err)});
           if (is_unreachable(err))
@@ -307,9 +431,12 @@ void after_apply(self_ptr self) {
   std::map<std::string, std::string> checksums;
   for (const auto& [id, d] : st.desired)
     checksums[id] = d.checksum;
+  auto id = run.id;
   self->request(next_worker(self), st.config.timeout, gc_scan_atom_v)
     .then(
       [=](const std::vector<marked_ref>& refs) {
+        if (!current(self, id))
+          return;
         std::vector<sync::marked_object> live;
         for (const auto& r : refs)
           live.push_back({r.id, r.api_version, r.kind, r.ns, r.name, r.mark,
@@ -319,7 +446,8 @@ void after_apply(self_ptr self) {
         collect_garbage(self, std::move(plan), 0);
       },
       [=](caf::error& err) {
-        finish(self, false, "garbage collection: " + error_text(err));
+        if (current(self, id))
+          finish(self, false, "garbage collection: " + error_text(err));
       });
 }
 
@@ -360,15 +488,21 @@ void run_stage(self_ptr self, int stage) {
       auto handle = a == st.actors.end() ? spawn_resource(self, d->id)
                                          : a->second;
       desired_state copy = *d;
+      auto id = run.id;
       self
         ->request(caf::actor_cast<resource_actor>(handle), st.config.timeout,
                   desired_atom_v, copy)
-        .then([=](const apply_outcome& o) { on_outcome(self, copy, o); },
-              [=](caf::error& err) {
-                on_outcome(self, copy,
-                           {copy.id, "failed", error_text(err),
-                            is_unreachable(err)});
-              });
+        .then(
+          [=](const apply_outcome& o) {
+            if (current(self, id))
+              on_outcome(self, copy, o);
+          },
+          [=](caf::error& err) {
+            if (current(self, id))
+              on_outcome(self, copy,
+                         {copy.id, "failed", error_text(err),
+                          is_unreachable(err)});
+          });
     }
     return;
   }
@@ -404,6 +538,10 @@ void begin_apply(self_ptr self, prepared_set set) {
   for (const auto& [id, d] : st.desired)
     if (!next.count(id))
       stop_resource(self, id);
+  for (const auto& [id, d] : next)
+    if (auto old = st.desired.find(id);
+        old == st.desired.end() || old->second.checksum != d.checksum)
+      run.changed.push_back(id);
   st.desired = std::move(next);
   std::stable_sort(set.resources.begin(), set.resources.end(),
                    [](const auto& a, const auto& b) {
@@ -424,10 +562,14 @@ void start_sync(self_ptr self, const std::string& revision) {
     return;
   }
   st.run.emplace();
+  auto id = st.run->id = ++st.runs;
   st.run->revision = revision;
   st.run->started = std::chrono::steady_clock::now();
+  st.run->wall_started = std::chrono::system_clock::now();
   st.log.info("trying to sync git changes to the cluster",
               {{"old", st.synced}, {"new", revision}});
+  // Flux v1 gives the whole sync one deadline (§7.6).
+  self->delayed_send(self, st.config.timeout, sync_deadline_atom_v, id);
   auto mirror = st.config.mirror();
   if (!mirror) {
     finish(self, false, "git mirror not running");
@@ -438,19 +580,39 @@ void start_sync(self_ptr self, const std::string& revision) {
               std::vector<std::string>{})
     .then(
       [=](git_files& files) {
+        if (!current(self, id))
+          return;
         self
           ->request(next_worker(self), self->state.config.timeout,
                     kube_prepare_atom_v, std::move(files))
-          .then([=](prepared_set& set) { begin_apply(self, std::move(set)); },
-                [=](caf::error& err) {
-                  if (is_unreachable(err))
-                    set_ready(self, "cluster", false, error_text(err));
-                  finish(self, false, "loading manifests: " + error_text(err));
-                });
+          .then(
+            [=](prepared_set& set) {
+              if (current(self, id))
+                begin_apply(self, std::move(set));
+            },
+            [=](caf::error& err) {
+              if (!current(self, id))
+                return;
+              if (is_unreachable(err))
+                set_ready(self, "cluster", false, error_text(err));
+              finish(self, false, "loading manifests: " + error_text(err));
+            });
       },
       [=](caf::error& err) {
-        finish(self, false, "reading git: " + self->system().render(err));
+        if (current(self, id))
+          finish(self, false, "reading git: " + self->system().render(err));
       });
+}
+
+/// The whole-sync deadline passed: abandon the run. What was applied stays
+/// applied; late answers are dropped; the retry syncs the head again.
+void on_deadline(self_ptr self, uint64_t id) {
+  if (!current(self, id))
+    return;
+  auto secs = std::chrono::duration<double>(self->state.config.timeout);
+  std::ostringstream os;
+  os << "sync timed out after " << secs.count() << "s";
+  finish(self, false, os.str());
 }
 
 // -- git ---------------------------------------------------------------------
@@ -601,6 +763,18 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
         start_sync(self, self->state.head);
     },
     [=](git_sub_atom) { subscribe(self); },
+    [=](sync_deadline_atom, uint64_t id) { on_deadline(self, id); },
+    [=](watch_restart_atom, const std::string& key) {
+      auto it = self->state.watches.find(key);
+      if (it != self->state.watches.end() && !it->second.actor)
+        start_watch(self, key);
+    },
+    [=](watchers_atom, const std::string& kind) -> caf::result<caf::actor> {
+      for (const auto& [key, w] : self->state.watches)
+        if (key.rfind(kind + "|", 0) == 0 && w.actor)
+          return w.actor;
+      return caf::make_error(sync_errc::other, "no watcher of " + kind);
+    },
   };
 }
 

@@ -15,10 +15,12 @@
 #include "caf/typed_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/kube_watcher.hpp"
 #include "adapters/health/readiness.hpp"
 #include "adapters/kube/client.hpp"
 #include "adapters/log/log.hpp"
 #include "adapters/sync/cluster.hpp"
+#include "messages/automation.hpp"
 #include "messages/git.hpp"
 #include "messages/sync.hpp"
 
@@ -34,12 +36,17 @@ struct sync_coordinator_config {
   bool gc_dry = false; ///< --sync-garbage-collection-dry
   bool secret_state = false; ///< --sync-state=secret
   caf::timespan interval = std::chrono::minutes(5); ///< --sync-interval
-  caf::timespan timeout = std::chrono::minutes(1);  ///< --sync-timeout
+  /// --sync-timeout: a sync not finished by then is abandoned (marker
+  /// not moved, retried with back-off); also each request's timeout.
+  caf::timespan timeout = std::chrono::minutes(1);
   /// Back-off of failed syncs and failed resources (doubling).
   caf::timespan retry_initial = std::chrono::seconds(1);
   caf::timespan retry_max = std::chrono::seconds(30);
   int workers = 4; ///< concurrent Kubernetes calls
   health::readiness* readiness = nullptr; ///< "cluster"
+  /// Gets a `sync` event after each sync that brought new commits (§7.7);
+  /// null: no events.
+  event_sink_actor events;
 };
 
 /// Private messages: watch events, timers.
@@ -47,13 +54,27 @@ using sync_impl = sync_actor::extend<
   caf::reacts_to<live_event>,
   caf::reacts_to<watch_synced_atom, std::string, std::vector<std::string>>,
   caf::reacts_to<sync_tick_atom, uint64_t>,
-  caf::reacts_to<sync_retry_atom, uint64_t>, caf::reacts_to<git_sub_atom>>;
+  caf::reacts_to<sync_retry_atom, uint64_t>, caf::reacts_to<git_sub_atom>,
+  caf::reacts_to<sync_deadline_atom, uint64_t>,
+  caf::reacts_to<watch_restart_atom, std::string>,
+  /// The watcher of a kind ("apiVersion|Kind"): tests, diagnostics.
+  caf::replies_to<watchers_atom, std::string>::with<caf::actor>>;
+
+/// One kind's watch: restarted with back-off when its watcher ends.
+struct watch_entry {
+  kube_watcher_config config; ///< a fresh cancel on each start
+  caf::actor actor;           ///< null while waiting to restart
+  uint32_t failures = 0;      ///< since its last full listing
+};
 
 /// One sync of one revision, from reading the files to moving the marker.
 struct sync_run {
+  uint64_t id = 0; ///< answers for an abandoned run are dropped
   std::string revision;
   std::chrono::steady_clock::time_point started;
+  std::chrono::system_clock::time_point wall_started; ///< for the event
   std::vector<desired_state> resources; ///< sorted by rank
+  std::vector<std::string> changed; ///< IDs new or changed since last load
   int stage = -1;
   std::size_t outstanding = 0;
   bool unreachable = false;
@@ -70,12 +91,14 @@ struct sync_coordinator_state {
   std::map<caf::actor_addr, std::string> ids;
   std::shared_ptr<std::set<caf::actor>> children; ///< ended with this actor
   std::map<std::string, desired_state> desired; ///< last loaded revision
-  std::map<std::string, std::shared_ptr<kube::stream_cancel>> watches;
+  std::map<std::string, watch_entry> watches; ///< by apiVersion|kind|ns
+  std::map<caf::actor_addr, std::string> watch_keys;
   std::shared_ptr<std::vector<std::shared_ptr<kube::stream_cancel>>> cancels;
   caf::actor_addr mirror_addr;
   std::string head;
   std::string synced;
   std::optional<sync_run> run;
+  uint64_t runs = 0; ///< ids of sync_run
   bool pending = false; ///< another sync was asked for while one ran
   uint64_t tick_generation = 0;
   uint64_t retry_generation = 0;

@@ -206,6 +206,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_sync, fluxd::type_id_range::sync)
   CAF_ADD_ATOM(fluxd_sync, fluxd, gc_scan_atom, "gcscan")
   CAF_ADD_ATOM(fluxd_sync, fluxd, secret_marker_atom, "secretmark")
   CAF_ADD_ATOM(fluxd_sync, fluxd, watch_kind_atom, "watchkind")
+  CAF_ADD_ATOM(fluxd_sync, fluxd, sync_deadline_atom, "syncdead")
+  CAF_ADD_ATOM(fluxd_sync, fluxd, watchers_atom, "watchers")
+  CAF_ADD_ATOM(fluxd_sync, fluxd, watch_restart_atom, "watchagain")
+  CAF_ADD_ATOM(fluxd_sync, fluxd, watch_ended_atom, "watchended")
 CAF_END_TYPE_ID_BLOCK(fluxd_sync)
 
 namespace fluxd {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fnmatch.h>
+
 #include <boost/json.hpp>
 
 namespace fluxd::sync {
@@ -25,17 +27,17 @@ std::string text(const json::value& o, const char* key) {
 
 } // namespace
 
-bool excluded_kind(const kube::resource_info& r) {
-  auto ends_with = [](const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size()
-           && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  // --k8s-unsafe-exclude-resource's defaults.
-  return (r.group.empty() && r.kind == "Event") || r.group == "events.k8s.io"
-         || ends_with(r.group, "metrics.k8s.io")
-         || r.group == "webhook.certmanager.k8s.io"
-         || (r.group.empty() && (r.kind == "ComponentStatus"
-                                 || r.kind == "Endpoints"));
+bool excluded_kind(const std::vector<std::string>& globs,
+                   const std::string& api_version, const std::string& kind) {
+  if (api_version == "v1" && (kind == "ComponentStatus" || kind == "Endpoints"))
+    return true;
+  auto whole = api_version + "/";
+  auto one = whole + kind;
+  for (const auto& g : globs)
+    if (::fnmatch(g.c_str(), one.c_str(), 0) == 0
+        || ::fnmatch(g.c_str(), whole.c_str(), 0) == 0)
+      return true;
+  return false;
 }
 
 cluster_ops::cluster_ops(kube::client& client, cluster_options opts)
@@ -132,7 +134,8 @@ std::vector<marked_object> cluster_ops::scan_marked() {
   lo.label_selector = gc_mark_label;
   lo.limit = 500;
   for (const auto& res : client_.discovery().preferred_resources()) {
-    if (!res.has_verb("list") || !res.has_verb("delete") || excluded_kind(res))
+    if (!res.has_verb("list") || !res.has_verb("delete")
+        || excluded_kind(opts_.exclude_resources, res.api_version(), res.kind))
       continue;
     std::vector<std::string> namespaces{""};
     if (res.namespaced && !opts_.allow_namespaces.empty())

@@ -24,6 +24,10 @@ struct cluster_options {
   std::string field_manager = "fluxd";
   std::string secret_namespace; ///< for --sync-state=secret
   std::string secret_name = "flux-git-deploy";
+  /// --k8s-unsafe-exclude-resource: globs over `<groupVersion>/<Kind>`
+  /// of kinds never listed or watched (so never garbage collected).
+  std::vector<std::string> exclude_resources = {
+    "*metrics.k8s.io/*", "webhook.certmanager.k8s.io/*", "v1/Event"};
 };
 
 struct prepared {
@@ -72,7 +76,11 @@ private:
   cluster_options opts_;
 };
 
-/// True for kinds fluxd neither lists nor watches (events, metrics).
-bool excluded_kind(const kube::resource_info& r);
+/// True for kinds fluxd neither lists nor watches: those matching one of
+/// `globs` (Flux v1's --k8s-unsafe-exclude-resource: `<groupVersion>/<Kind>`,
+/// or `<groupVersion>/` for a whole group-version, shell wildcards), and
+/// v1 ComponentStatus and Endpoints, which Flux v1 never lists.
+bool excluded_kind(const std::vector<std::string>& globs,
+                   const std::string& api_version, const std::string& kind);
 
 } // namespace fluxd::sync

@@ -134,3 +134,61 @@ TEST_CASE("namespaces outside --k8s-allow-namespace are left untouched") {
   CHECK(!e.exists("namespace/other"));
   CHECK(!e.exists("deployment/b", "other"));
 }
+
+TEST_CASE("sync timeout (--sync-timeout): a sync that outlasts it is "
+          "abandoned, the marker stays, and the next sync retries") {
+  SKIP_IF_NO_KUBECTL();
+  options o;
+  o.sync_timeout = 2s;
+  env e{{{"ns.yaml", namespace_yaml("demo")},
+         {"a.yaml", deployment_yaml("demo", "a", "nginx:1")}},
+        o};
+  auto first = e.synced_ok(e.up.head());
+  CHECK(eventually([&] { return e.marker() == first.revision; }));
+  // A hung API server: connections open, nothing answers.
+  auto pid = e.emulator.process().pid();
+  struct resume {
+    pid_t pid;
+    ~resume() { ::kill(pid, SIGCONT); }
+  } resume_at_exit{pid};
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  auto rev = e.up.commit({{"a.yaml", deployment_yaml("demo", "a", "nginx:2")}},
+                         "while the server hangs");
+  auto failed = e.synced(rev);
+  ::kill(pid, SIGCONT);
+  CHECK(!failed.success);
+  CHECK(failed.error.find("timed out") != std::string::npos);
+  CHECK(e.marker() == first.revision);
+  auto ok = e.synced_ok(rev);
+  CHECK(ok.finished_unix_ms > failed.finished_unix_ms);
+  CHECK(e.get("deployment/a", "demo",
+              "{.spec.template.spec.containers[0].image}")
+        == "nginx:2");
+  CHECK(eventually([&] { return e.marker() == rev; }));
+}
+
+TEST_CASE("a watcher killed on purpose is restarted and its resource actors "
+          "keep getting drift events") {
+  SKIP_IF_NO_KUBECTL();
+  env e{{{"ns.yaml", namespace_yaml("demo")},
+         {"a.yaml", deployment_yaml("demo", "a", "nginx:1")}}};
+  e.synced_ok(e.up.head());
+  auto watcher = e.ask<caf::actor>(watchers_atom_v,
+                                   std::string{"apps/v1|Deployment"});
+  REQUIRE(watcher);
+  caf::anon_send_exit(*watcher, caf::exit_reason::kill);
+  std::optional<caf::actor> again;
+  CHECK(eventually([&] {
+    again = e.ask<caf::actor>(watchers_atom_v,
+                              std::string{"apps/v1|Deployment"});
+    return again && *again != *watcher;
+  }));
+  // Only the new watch can tell the resource actor about this in time:
+  // the next sync is a minute away.
+  REQUIRE(e.kubectl({"scale", "deployment/a", "-n", "demo", "--replicas=7"})
+            .status
+          == 0);
+  CHECK(eventually([&] {
+    return e.get("deployment/a", "demo", "{.spec.replicas}") == "2";
+  }));
+}

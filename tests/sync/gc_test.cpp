@@ -110,3 +110,24 @@ TEST_CASE("ignore: in the file never applied - on the live object never "
         == "nginx:1");
   CHECK(e.exists("deployment/c", "demo")); // sync_only: not collected
 }
+
+TEST_CASE("excluded kinds (--k8s-unsafe-exclude-resource) are applied as "
+          "Flux v1 does - never listed - so never garbage collected") {
+  SKIP_IF_NO_KUBECTL();
+  options o;
+  o.gc = true;
+  o.exclude_resources = std::vector<std::string>{"v1/ConfigM*"};
+  env e{{{"ns.yaml", namespace_yaml("demo")},
+         {"b.yaml", deployment_yaml("demo", "b", "nginx:1")},
+         {"c.yaml", configmap_yaml("demo", "c", "x")}},
+        o};
+  auto first = e.synced(e.up.head());
+  CHECK(first.success);
+  CHECK(e.get("configmap/c", "demo", "{.data.key}") == "x");
+  auto rev = e.up.commit({{"b.yaml", ""}, {"c.yaml", ""}}, "remove b and c");
+  auto r = e.synced(rev);
+  CHECK(r.success);
+  CHECK(r.deleted == 1); // b only
+  CHECK(eventually([&] { return !e.exists("deployment/b", "demo"); }));
+  CHECK(e.exists("configmap/c", "demo"));
+}

@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +16,7 @@
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
+#include "caf/event_based_actor.hpp"
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
@@ -82,12 +85,36 @@ inline std::string configmap_yaml(const std::string& ns,
          + "\n  namespace: " + ns + "\ndata:\n  key: \"" + value + "\"\n";
 }
 
+/// What a test event sink received.
+struct event_log {
+  std::mutex mtx;
+  std::vector<fluxd_event> events;
+  std::vector<boost::json::value> of_type(const std::string& type) {
+    std::lock_guard<std::mutex> lock{mtx};
+    std::vector<boost::json::value> out;
+    for (const auto& e : events)
+      if (e.type == type)
+        out.push_back(boost::json::parse(e.json));
+    return out;
+  }
+};
+
+inline caf::behavior event_sink(std::shared_ptr<event_log> log) {
+  return {[log](const fluxd_event& e) {
+    std::lock_guard<std::mutex> lock{log->mtx};
+    log->events.push_back(e);
+  }};
+}
+
 struct options {
   bool gc = false;
   bool gc_dry = false;
   std::vector<std::string> allow_namespaces;
   std::string default_namespace;
   std::string emulator_state; ///< --state dir ("" none)
+  std::chrono::milliseconds sync_timeout = 5s;
+  /// --k8s-unsafe-exclude-resource (nullopt: fluxd's defaults).
+  std::optional<std::vector<std::string>> exclude_resources;
 };
 
 struct env {
@@ -103,6 +130,7 @@ struct env {
     cfg.add_error_category(caf::atom("sync"), render_sync_error);
     cfg.add_message_types<caf::id_block::fluxd_git>();
     cfg.add_message_types<caf::id_block::fluxd_sync>();
+    cfg.add_message_types<caf::id_block::fluxd_auto>();
     sys = std::make_unique<caf::actor_system>(cfg);
     start();
   }
@@ -144,13 +172,17 @@ struct env {
       sync::sync_set_name(mc.remote.url, "master", {});
     sc.cluster.allow_namespaces = opts.allow_namespaces;
     sc.cluster.default_namespace = opts.default_namespace;
+    if (opts.exclude_resources)
+      sc.cluster.exclude_resources = *opts.exclude_resources;
     sc.gc = opts.gc;
     sc.gc_dry = opts.gc_dry;
     sc.interval = 1min;
-    sc.timeout = 5s;
+    sc.timeout = opts.sync_timeout;
     sc.retry_initial = 200ms;
     sc.retry_max = 1s;
     sc.workers = 3;
+    sink = sys->spawn(event_sink, events);
+    sc.events = caf::actor_cast<event_sink_actor>(sink);
     coordinator = sys->spawn(sync_coordinator, sc);
   }
 
@@ -158,6 +190,7 @@ struct env {
     caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
     sys->await_all_actors_done();
   }
 
@@ -284,6 +317,8 @@ struct env {
   git_mirror_actor mirror;
   git_writer_actor writer;
   std::shared_ptr<kube::client> client;
+  std::shared_ptr<event_log> events = std::make_shared<event_log>();
+  caf::actor sink;
   sync_impl coordinator;
 };
 

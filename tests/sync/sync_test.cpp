@@ -101,3 +101,53 @@ TEST_CASE("a commit is applied - kubectl scale - annotate - edit and delete "
     return e.get("configmap/settings", "demo", "{.data.key}") == "a";
   }));
 }
+
+TEST_CASE("each sync that brings commits emits Flux v1's sync event: "
+          "commits - changed workloads - errors (§7.7)") {
+  SKIP_IF_NO_KUBECTL();
+  env e{{{"ns.yaml", namespace_yaml("demo")},
+         {"a.yaml", deployment_yaml("demo", "a", "nginx:1")},
+         {"b.yaml", configmap_yaml("demo", "b", "x")}}};
+  auto first = e.synced_ok(e.up.head());
+  REQUIRE(eventually([&] { return e.events->of_type("sync").size() == 1; }));
+  auto ev = e.events->of_type("sync").at(0);
+  CHECK(ev.at("type") == "sync");
+  auto& md = ev.at("metadata").as_object();
+  CHECK(md.at("initialSync") == true);
+  REQUIRE(md.at("commits").as_array().size() == 1);
+  CHECK(md.at("commits").at(0).at("revision").as_string()
+        == first.revision);
+  CHECK(ev.at("serviceIDs").as_array().size() == 3);
+  REQUIRE(eventually([&] { return e.marker() == first.revision; }));
+
+  auto rev = e.up.commit(
+    {{"a.yaml", deployment_yaml("demo", "a", "nginx:2")},
+     {"c.yaml", deployment_yaml("nowhere", "c", "nginx:1")}},
+    "change a, add c where it cannot go");
+  e.synced(rev);
+  REQUIRE(eventually([&] { return e.events->of_type("sync").size() == 2; }));
+  auto second = e.events->of_type("sync").at(1);
+  auto& md2 = second.at("metadata").as_object();
+  CHECK(!md2.contains("initialSync"));
+  REQUIRE(md2.at("commits").as_array().size() == 1);
+  CHECK(md2.at("commits").at(0).at("revision").as_string() == rev);
+  CHECK(md2.at("commits").at(0).at("message")
+        == "change a, add c where it cannot go");
+  CHECK(md2.at("includes").at("other") == true);
+  auto ids = second.at("serviceIDs").as_array();
+  CHECK(ids.size() == 2);
+  CHECK(std::find(ids.begin(), ids.end(),
+                  boost::json::value("demo:deployment/a"))
+        != ids.end());
+  REQUIRE(md2.at("errors").as_array().size() == 1);
+  CHECK(md2.at("errors").at(0).at("ID") == "nowhere:deployment/c");
+  CHECK(md2.at("errors").at(0).at("Path") == "c.yaml");
+
+  // A resync of the same revision brings no commits: no event.
+  REQUIRE(eventually([&] { return e.status().synced == rev; }));
+  auto before = e.result(rev)->finished_unix_ms;
+  e.sync_now();
+  e.synced(rev, before);
+  std::this_thread::sleep_for(200ms); // an event would follow at once
+  CHECK(e.events->of_type("sync").size() == 2);
+}

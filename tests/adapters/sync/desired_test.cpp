@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "adapters/manifests/loader.hpp"
+#include "adapters/sync/cluster.hpp"
+#include "adapters/sync/event.hpp"
 #include "adapters/sync/desired.hpp"
 
 using namespace fluxd;
@@ -140,4 +142,51 @@ TEST_CASE("GC: deletes only its own marked objects that git no longer "
     {"ns1:deployment/dep2", "c"},
     {"ns1:configmap/keep", "c"}};
   CHECK(sync::gc_plan(live, "set", all).empty());
+}
+
+TEST_CASE("excluded kinds: Flux v1's globs over <groupVersion>/<Kind>") {
+  std::vector<std::string> defaults = {
+    "*metrics.k8s.io/*", "webhook.certmanager.k8s.io/*", "v1/Event"};
+  CHECK(sync::excluded_kind(defaults, "v1", "Event"));
+  CHECK(sync::excluded_kind(defaults, "metrics.k8s.io/v1beta1", "PodMetrics"));
+  CHECK(sync::excluded_kind(defaults, "custom.metrics.k8s.io/v1beta1", "X"));
+  CHECK(!sync::excluded_kind(defaults, "events.k8s.io/v1", "Event"));
+  CHECK(!sync::excluded_kind(defaults, "apps/v1", "Deployment"));
+  // Never listed, whatever the flag says.
+  CHECK(sync::excluded_kind({}, "v1", "Endpoints"));
+  CHECK(sync::excluded_kind({}, "v1", "ComponentStatus"));
+  // A whole group-version.
+  CHECK(sync::excluded_kind({"example.com/v1/"}, "example.com/v1", "Widget"));
+  CHECK(!sync::excluded_kind({"example.com/v1/"}, "example.com/v2", "Widget"));
+}
+
+TEST_CASE("sync event: Flux v1's JSON, commit kinds from the job notes") {
+  CHECK(sync::note_kind(R"({"jobID":"1","spec":{"type":"image"}})")
+        == "release");
+  CHECK(sync::note_kind(R"({"jobID":"1","spec":{"type":"auto"}})")
+        == "autorelease");
+  CHECK(sync::note_kind(R"({"jobID":"1","spec":{"type":"policy"}})")
+        == "update_policy");
+  CHECK(sync::note_kind("") == "other");
+  sync::sync_event e;
+  e.commits = {{"b2", "second", R"({"spec":{"type":"policy"}})"},
+               {"a1", "first", ""}};
+  e.changed = {"demo:deployment/a"};
+  e.errors = {{"demo:deployment/b", "b.yaml", "refused"}};
+  e.started = e.ended = std::chrono::system_clock::time_point{
+    std::chrono::milliseconds(1700000000123)};
+  auto v = json::parse(sync::event_json(e));
+  CHECK(v.at("type") == "sync");
+  CHECK(v.at("startedAt") == "2023-11-14T22:13:20.123Z");
+  CHECK(v.at("serviceIDs").at(0) == "demo:deployment/a");
+  auto& md = v.at("metadata");
+  CHECK(md.at("commits").at(0).at("revision") == "b2");
+  CHECK(md.at("includes").at("update_policy") == true);
+  CHECK(md.at("includes").at("other") == true);
+  CHECK(!md.as_object().contains("initialSync"));
+  CHECK(md.at("errors").at(0).at("Path") == "b.yaml");
+  e.initial = true;
+  auto first = json::parse(sync::event_json(e));
+  CHECK(first.at("metadata").at("initialSync") == true);
+  CHECK(!first.at("metadata").as_object().contains("includes"));
 }
