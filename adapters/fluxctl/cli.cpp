@@ -96,19 +96,58 @@ void global_flags(flag_set& f) {
   f.add("help", 'h', flag_set::kind::boolean, "false", "help for fluxctl");
 }
 
+/// flag → environment variable, in the order they apply (a later one
+/// wins), also listed in docs/fluxctl.md.
+const std::pair<const char*, const char*> env_fallbacks[] = {
+    {"url", "FLUX_URL"},
+    {"token", "WEAVE_CLOUD_TOKEN"},
+    {"token", "FLUX_SERVICE_TOKEN"},
+    {"k8s-fwd-ns", "FLUX_FORWARD_NAMESPACE"},
+    {"k8s-fwd-labels", "FLUX_FORWARD_LABELS"},
+    {"timeout", "FLUX_TIMEOUT"}};
+
 /// Env values apply only when the flag was not given (§2.1).
 void apply_env(flag_set& f, environment& env) {
-  auto fallback = [&](const char* flag, const char* var) {
+  for (auto [flag, var] : env_fallbacks) {
     auto v = env.getenv(var);
     if (!f.changed(flag) && !v.empty())
       f.set_default(flag, v);
-  };
-  fallback("url", "FLUX_URL");
-  fallback("token", "WEAVE_CLOUD_TOKEN");
-  fallback("token", "FLUX_SERVICE_TOKEN");
-  fallback("k8s-fwd-ns", "FLUX_FORWARD_NAMESPACE");
-  fallback("k8s-fwd-labels", "FLUX_FORWARD_LABELS");
-  fallback("timeout", "FLUX_TIMEOUT");
+  }
+}
+
+std::string md_cell(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string flag_cell(const flag_set::description& d) {
+  std::string s = "`--" + d.name;
+  if (d.k == flag_set::kind::string)
+    s += " string";
+  else if (d.k == flag_set::kind::slice)
+    s += " strings";
+  s += "`";
+  if (d.shorthand)
+    s += ", `-" + std::string(1, d.shorthand) + "`";
+  if (d.k == flag_set::kind::count)
+    s += " (repeatable)";
+  return s;
+}
+
+std::string default_cell(const flag_set::description& d) {
+  if (d.k == flag_set::kind::count)
+    return "0";
+  if (d.k == flag_set::kind::slice || d.def.empty())
+    return "";
+  return "`" + d.def + "`";
 }
 
 std::string root_help(const std::map<std::string, command>& cs) {
@@ -137,6 +176,40 @@ std::string root_help(const std::map<std::string, command>& cs) {
 }
 
 } // namespace
+
+std::string reference_markdown() {
+  std::string out = "### Global flags\n\nAccepted before or after the "
+                    "command.\n\n| flag | default | environment | meaning "
+                    "|\n|---|---|---|---|\n";
+  flag_set globals;
+  global_flags(globals);
+  for (auto& d : globals.describe()) {
+    std::string vars;
+    for (auto [flag, var] : env_fallbacks)
+      if (d.name == flag)
+        vars += std::string(vars.empty() ? "" : ", ") + "`" + var + "`";
+    out += "| " + flag_cell(d) + " | " + default_cell(d) + " | " + vars + " | "
+           + md_cell(d.usage) + " |\n";
+  }
+  for (auto& [name, c] : commands()) {
+    out += "\n### fluxctl " + name + "\n\n" + c.summary + "\n";
+    if (name == "list-workloads")
+      out += "\nAlias: `list-controllers`.\n";
+    out += c.needs_daemon ? "" : "\nRuns without a daemon (no URL needed).\n";
+    flag_set f;
+    c.flags(f);
+    auto flags = f.describe();
+    if (flags.empty()) {
+      out += "\nNo flags of its own.\n";
+      continue;
+    }
+    out += "\n| flag | default | meaning |\n|---|---|---|\n";
+    for (auto& d : flags)
+      out += "| " + flag_cell(d) + " | " + default_cell(d) + " | "
+             + md_cell(d.usage) + " |\n";
+  }
+  return out;
+}
 
 int run(const std::vector<std::string>& args, environment& env) {
   auto cs = commands();

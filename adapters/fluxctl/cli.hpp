@@ -20,4 +20,8 @@ struct environment {
 /// exit code: 0 on success, 1 on any error, printed as Flux v1 does.
 int run(const std::vector<std::string>& args, environment& env);
 
+/// The global flags and every command with its flags, as Markdown, from
+/// the same tables `run` parses with (docs/fluxctl.md's generated part).
+std::string reference_markdown();
+
 } // namespace fluxd::fluxctl

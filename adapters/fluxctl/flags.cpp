@@ -152,4 +152,11 @@ std::string flag_set::usage() const {
   return out;
 }
 
+std::vector<flag_set::description> flag_set::describe() const {
+  std::vector<description> out;
+  for (auto& [name, f] : flags_)
+    out.push_back({name, f.shorthand, f.k, f.def, f.usage});
+  return out;
+}
+
 } // namespace fluxd::fluxctl

@@ -36,6 +36,17 @@ public:
   /// `  -n, --namespace string   usage` lines for help.
   std::string usage() const;
 
+  /// One flag as declared, for generated documentation.
+  struct description {
+    std::string name;
+    char shorthand;
+    kind k;
+    std::string def;
+    std::string usage;
+  };
+  /// Every flag, by name.
+  std::vector<description> describe() const;
+
 private:
   struct flag {
     char shorthand = 0;

@@ -43,13 +43,9 @@ void install_flags(flag_set& f) {
 
 void install(const flag_set& f, const std::string& default_namespace,
              const std::vector<std::string>& args, std::ostream& out,
-             std::ostream& err) {
+             std::ostream&) {
   if (!args.empty())
     throw usage_error("expected no (non-flag) arguments");
-  err << "**Flux v1 is deprecated, please upgrade to v2 as soon as "
-         "possible!**\n\nNew users of Flux can Get Started here:\n"
-         "https://fluxcd.io/flux/get-started/\n\nExisting users can upgrade "
-         "using the Migration Guide:\nhttps://fluxcd.io/flux/migration/\n\n";
   install::parameters p;
   p.git_url = f.str("git-url");
   p.git_email = f.str("git-email");

@@ -153,6 +153,15 @@ void server::install(httplib::Server& srv, bool api, bool with_metrics) {
     add(method, "/api/flux(/.*)?", timed_not_found);
 }
 
+std::vector<server::route_info> server::route_table() const {
+  std::vector<route_info> out = {{"GET", "/metrics", "Metrics"},
+                                 {"GET", "/healthz", "Healthz"},
+                                 {"GET", "/readyz", "Readyz"}};
+  for (auto& r : routes_)
+    out.push_back({r.method, r.pattern, r.name});
+  return out;
+}
+
 void server::start() {
   auto make = [this](const std::string& text, const std::string& flag,
                      bool api, bool with_metrics, int& bound_port,

@@ -47,6 +47,16 @@ public:
   /// Stops accepting, finishes in-flight requests, joins the threads.
   void stop();
 
+  /// A route as added, for generated documentation (docs/http-api.md).
+  struct route_info {
+    std::string method;
+    std::string pattern;
+    std::string name;
+  };
+  /// The built-in routes (/metrics, /healthz, /readyz) and every route()
+  /// added so far, in that order.
+  std::vector<route_info> route_table() const;
+
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
 

@@ -1,232 +1,168 @@
 #include "adapters/install/manifests.hpp"
 
+#include <cstdio>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "adapters/install/yaml_writer.hpp"
+
 namespace fluxd::install {
 
 namespace {
 
-std::string account(const parameters& p) {
-  return "---\n"
-         "# The service account, cluster roles, and cluster role binding "
-         "are\n# only needed for Kubernetes with role-based access control "
-         "(RBAC).\n"
-         "apiVersion: v1\n"
-         "kind: ServiceAccount\n"
-         "metadata:\n"
-         "  labels:\n"
-         "    name: flux\n"
-         "  name: flux\n"
-         "  namespace: "
-         + p.namespace_
-         + "\n"
-           "---\n"
-           "apiVersion: rbac.authorization.k8s.io/v1\n"
-           "kind: ClusterRole\n"
-           "metadata:\n"
-           "  labels:\n"
-           "    name: flux\n"
-           "  name: flux\n"
-           "rules:\n"
-           "  - apiGroups: ['*']\n"
-           "    resources: ['*']\n"
-           "    verbs: ['*']\n"
-           "  - nonResourceURLs: ['*']\n"
-           "    verbs: ['*']\n"
-           "---\n"
-           "apiVersion: rbac.authorization.k8s.io/v1\n"
-           "kind: ClusterRoleBinding\n"
-           "metadata:\n"
-           "  labels:\n"
-           "    name: flux\n"
-           "  name: flux\n"
-           "roleRef:\n"
-           "  apiGroup: rbac.authorization.k8s.io\n"
-           "  kind: ClusterRole\n"
-           "  name: flux\n"
-           "subjects:\n"
-           "  - kind: ServiceAccount\n"
-           "    name: flux\n"
-           "    namespace: "
-         + p.namespace_ + "\n";
-}
+/// The daemon flags `fluxctl install` sets; deploy/base's values of these
+/// are replaced by the rendered ones, every other argument is kept.
+const std::set<std::string> rendered_flags = {"git-url",
+                                              "git-branch",
+                                              "git-path",
+                                              "git-label",
+                                              "git-user",
+                                              "git-email",
+                                              "git-readonly",
+                                              "manifest-generation",
+                                              "registry-disable-scanning"};
 
-std::string deployment(const parameters& p) {
-  std::string args;
-  auto arg = [&args](const std::string& a) { args += "        - " + a + "\n"; };
-  if (p.registry_disable_scanning)
-    arg("--registry-disable-scanning");
-  else
-    arg("--memcached-service=");
-  arg("--ssh-keygen-dir=/var/fluxd/keygen");
-  arg("--git-url=" + p.git_url);
-  arg("--git-branch=" + p.git_branch);
+/// Kinds kustomize's namespace transformer leaves alone.
+const std::set<std::string> cluster_scoped = {
+    "Namespace",          "ClusterRole",
+    "ClusterRoleBinding", "CustomResourceDefinition",
+    "PriorityClass",      "StorageClass"};
+
+std::vector<std::string> daemon_args(const parameters& p) {
+  std::vector<std::string> a = {"--git-url=" + p.git_url,
+                                "--git-branch=" + p.git_branch};
   for (auto& path : p.git_paths)
-    arg("--git-path=" + path);
-  arg("--git-label=" + p.git_label);
-  arg("--git-user=" + p.git_user);
-  arg("--git-email=" + p.git_email);
+    a.push_back("--git-path=" + path);
+  a.push_back("--git-label=" + p.git_label);
+  a.push_back("--git-user=" + p.git_user);
+  a.push_back("--git-email=" + p.git_email);
   if (p.git_readonly)
-    arg("--git-readonly");
+    a.push_back("--git-readonly");
   if (p.manifest_generation)
-    arg("--manifest-generation=true");
-  arg("--listen-metrics=:3031");
-  return "---\n"
-         "apiVersion: apps/v1\n"
-         "kind: Deployment\n"
-         "metadata:\n"
-         "  name: flux\n"
-         "  namespace: "
-         + p.namespace_
-         + "\n"
-           "spec:\n"
-           "  replicas: 1\n"
-           "  selector:\n"
-           "    matchLabels:\n"
-           "      name: flux\n"
-           "  strategy:\n"
-           "    type: Recreate\n"
-           "  template:\n"
-           "    metadata:\n"
-           "      annotations:\n"
-           "        prometheus.io/port: \"3031\"\n"
-           "      labels:\n"
-           "        name: flux\n"
-           "    spec:\n"
-           "      nodeSelector:\n"
-           "        beta.kubernetes.io/os: linux\n"
-           "      serviceAccountName: flux\n"
-           "      volumes:\n"
-           "      - name: git-key\n"
-           "        secret:\n"
-           "          secretName: flux-git-deploy\n"
-           "          defaultMode: 0400\n"
-           "      - name: git-keygen\n"
-           "        emptyDir:\n"
-           "          medium: Memory\n"
-           "      containers:\n"
-           "      - name: flux\n"
-           "        image: "
-         + p.image
-         + "\n"
-           "        imagePullPolicy: IfNotPresent\n"
-           "        resources:\n"
-           "          requests:\n"
-           "            cpu: 50m\n"
-           "            memory: 64Mi\n"
-           "        ports:\n"
-           "        - containerPort: 3030\n"
-           "        livenessProbe:\n"
-           "          httpGet:\n"
-           "            port: 3030\n"
-           "            path: /api/flux/v6/identity.pub\n"
-           "          initialDelaySeconds: 5\n"
-           "          timeoutSeconds: 5\n"
-           "        readinessProbe:\n"
-           "          httpGet:\n"
-           "            port: 3030\n"
-           "            path: /api/flux/v6/identity.pub\n"
-           "          initialDelaySeconds: 5\n"
-           "          timeoutSeconds: 5\n"
-           "        volumeMounts:\n"
-           "        - name: git-key\n"
-           "          mountPath: /etc/fluxd/ssh\n"
-           "          readOnly: true\n"
-           "        - name: git-keygen\n"
-           "          mountPath: /var/fluxd/keygen\n"
-           "        args:\n"
-         + args;
+    a.push_back("--manifest-generation=true");
+  if (p.registry_disable_scanning)
+    a.push_back("--registry-disable-scanning");
+  return a;
 }
 
-std::string secret(const parameters& p) {
-  return "---\n"
-         "apiVersion: v1\n"
-         "kind: Secret\n"
-         "metadata:\n"
-         "  name: flux-git-deploy\n"
-         "  namespace: "
-         + p.namespace_
-         + "\n"
-           "type: Opaque\n";
+std::string flag_name(const std::string& arg) {
+  auto start = arg.find_first_not_of('-');
+  if (start == std::string::npos)
+    return {};
+  return arg.substr(start, arg.find('=') - start);
 }
 
-std::string memcache_dep(const parameters& p) {
-  std::string security;
-  if (p.add_security_context)
-    security = "        securityContext:\n"
-               "          runAsUser: 11211\n"
-               "          runAsGroup: 11211\n"
-               "          allowPrivilegeEscalation: false\n";
-  return "---\n"
-         "# memcached deployment used by Flux to cache\n"
-         "# container image metadata.\n"
-         "apiVersion: apps/v1\n"
-         "kind: Deployment\n"
-         "metadata:\n"
-         "  name: memcached\n"
-         "  namespace: "
-         + p.namespace_
-         + "\n"
-           "spec:\n"
-           "  replicas: 1\n"
-           "  selector:\n"
-           "    matchLabels:\n"
-           "      name: memcached\n"
-           "  template:\n"
-           "    metadata:\n"
-           "      labels:\n"
-           "        name: memcached\n"
-           "    spec:\n"
-           "      nodeSelector:\n"
-           "        beta.kubernetes.io/os: linux\n"
-           "      containers:\n"
-           "      - name: memcached\n"
-           "        image: "
-         + p.memcached_image
-         + "\n"
-           "        imagePullPolicy: IfNotPresent\n"
-           "        args:\n"
-           "        - -m 512   # Maximum memory to use, in megabytes\n"
-           "        - -I 5m    # Maximum size for one item\n"
-           "        - -p 11211 # Default port\n"
-           "        # - -vv    # Uncomment to get logs of each request and "
-           "response.\n"
-           "        ports:\n"
-           "        - name: clients\n"
-           "          containerPort: 11211\n"
-         + security;
+/// Replaces the rendered flags in place: the new ones go where the first
+/// of the old ones was, so deploy/base's order is kept.
+YAML::Node substitute_args(const YAML::Node& args, const parameters& p) {
+  YAML::Node out(YAML::NodeType::Sequence);
+  bool placed = false;
+  auto place = [&] {
+    for (auto& a : daemon_args(p))
+      out.push_back(string_node(a));
+    placed = true;
+  };
+  for (auto a : args) {
+    if (rendered_flags.count(flag_name(a.as<std::string>()))) {
+      if (!placed)
+        place();
+      continue;
+    }
+    out.push_back(a);
+  }
+  if (!placed)
+    place();
+  return out;
 }
 
-std::string memcache_svc(const parameters& p) {
-  return "---\n"
-         "apiVersion: v1\n"
-         "kind: Service\n"
-         "metadata:\n"
-         "  name: memcached\n"
-         "  namespace: "
-         + p.namespace_
-         + "\n"
-           "spec:\n"
-           "  ports:\n"
-           "    - name: memcached\n"
-           "      port: 11211\n"
-           "  selector:\n"
-           "    name: memcached\n";
+void render_deployment(YAML::Node pod, const parameters& p,
+                       const std::string& file) {
+  auto containers = pod["containers"];
+  if (!containers || !containers.IsSequence() || containers.size() == 0)
+    throw template_error(file + ": the Deployment has no containers");
+  containers[0]["args"] = substitute_args(containers[0]["args"], p);
+  if (!p.add_security_context) {
+    pod.remove("securityContext");
+    for (auto c : containers)
+      c.remove("securityContext");
+  }
+}
+
+/// Sets what kustomize's `namespace:` would, plus Flux v1's flags.
+/// Returns false for an object left out.
+bool render_object(YAML::Node obj, const parameters& p,
+                   const std::string& file) {
+  if (!obj.IsMap() || !obj["kind"] || !obj["metadata"])
+    throw template_error(file + ": a document without kind or metadata");
+  auto kind = obj["kind"].as<std::string>();
+  auto meta = obj["metadata"];
+  if (kind == "Namespace") {
+    if (p.namespace_ == "default")
+      return false;
+    meta["name"] = string_node(p.namespace_);
+  } else if (!cluster_scoped.count(kind)) {
+    meta["namespace"] = string_node(p.namespace_);
+  }
+  if ((kind == "ClusterRoleBinding" || kind == "RoleBinding")
+      && obj["subjects"])
+    for (auto s : obj["subjects"])
+      if (s["kind"] && s["kind"].as<std::string>() == "ServiceAccount")
+        s["namespace"] = string_node(p.namespace_);
+  if (kind == "Deployment")
+    render_deployment(obj["spec"]["template"]["spec"], p, file);
+  return true;
+}
+
+std::string_view find_file(const std::vector<base_file>& base,
+                           const std::string& name) {
+  for (auto& f : base)
+    if (f.name == name)
+      return f.text;
+  throw template_error("deploy/base/" + name
+                       + " is listed in kustomization.yaml but was not "
+                         "embedded");
 }
 
 } // namespace
 
-std::vector<std::pair<std::string, std::string>> render(const parameters& p) {
+std::vector<std::pair<std::string, std::string>>
+render(const parameters& p, const std::vector<base_file>& base) {
   if (p.git_url.empty())
     throw parameter_error("please supply a valid --git-url argument");
   if (p.git_email.empty())
     throw parameter_error("please supply a valid --git-email argument");
-  std::vector<std::pair<std::string, std::string>> files = {
-      {"flux-account.yaml", account(p)},
-      {"flux-deployment.yaml", deployment(p)},
-      {"flux-secret.yaml", secret(p)}};
-  if (!p.registry_disable_scanning) {
-    files.push_back({"memcache-dep.yaml", memcache_dep(p)});
-    files.push_back({"memcache-svc.yaml", memcache_svc(p)});
+  if (p.namespace_.empty())
+    throw parameter_error("please supply a valid --namespace argument");
+  std::vector<std::pair<std::string, std::string>> files;
+  bool deployment = false;
+  try {
+    auto kustomization =
+        YAML::Load(std::string(find_file(base, "kustomization.yaml")));
+    for (auto r : kustomization["resources"]) {
+      auto name = r.as<std::string>();
+      std::string text;
+      for (auto doc : YAML::LoadAll(std::string(find_file(base, name)))) {
+        if (doc.IsNull())
+          continue;
+        if (!render_object(doc, p, "deploy/base/" + name))
+          continue;
+        if (doc["kind"].as<std::string>() == "Deployment")
+          deployment = true;
+        text += "---\n" + write_yaml(doc);
+      }
+      // Numbered so `kubectl apply -f <dir>` (which goes by file name)
+      // creates the Namespace first.
+      char prefix[8];
+      std::snprintf(prefix, sizeof prefix, "%02zu-", files.size() + 1);
+      if (!text.empty())
+        files.emplace_back(prefix + name, std::move(text));
+    }
+  } catch (const YAML::Exception& e) {
+    throw template_error("deploy/base: " + std::string(e.what()));
   }
+  if (!deployment)
+    throw template_error("deploy/base has no Deployment");
   return files;
 }
 
