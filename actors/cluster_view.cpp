@@ -86,9 +86,11 @@ void refresh_credentials(view_ptr self) {
   self->request(st.creds, st.cfg.export_timeout, cluster_creds_atom_v,
                 std::move(all))
       .then(
-          [self](std::vector<std::string>& problems) {
+          [self](std::vector<std::string>& problems,
+                 std::vector<std::string>& consulted) {
             auto& st = self->state;
             st.creds_running = false;
+            st.creds_consulted = {consulted.begin(), consulted.end()};
             if (problems != st.creds_problems)
               for (const auto& p : problems)
                 st.log.warn("image pull secret not used", {{"why", p}});
@@ -102,6 +104,20 @@ void refresh_credentials(view_ptr self) {
             st.log.warn("cannot read image pull secrets; keeping the last ones",
                         {{"err", self->system().render(err)}});
           });
+}
+
+/// Whether a changed Secret or ServiceAccount is one the pull credentials
+/// come from (Secrets: read by the last pass, found or not).
+bool concerns_credentials(view_ptr self, const std::string& kind,
+                          const std::string& ns_name) {
+  auto& st = self->state;
+  if (kind == "Secret")
+    return st.creds_consulted.count(ns_name) > 0;
+  for (const auto& [key, workloads] : st.by_key)
+    for (const auto& [id, w] : workloads)
+      if (w.ns + "/" + w.service_account == ns_name)
+        return true;
+  return false;
 }
 
 void mark_listed(view_ptr self, const std::string& key) {
@@ -220,8 +236,10 @@ cluster_view(view_ptr self, cluster_view_config config) {
         self->state.by_key.erase(key);
         mark_listed(self, key);
       },
-      [=](cluster_touch_atom, const std::string&) {
-        credentials_changed(self);
+      [=](cluster_touch_atom, const std::string& kind,
+          const std::string& ns_name) {
+        if (ns_name.empty() || concerns_credentials(self, kind, ns_name))
+          credentials_changed(self);
       },
       [=](cluster_refresh_atom) { refresh_credentials(self); },
       [=](caf::tick_atom) {

@@ -51,6 +51,7 @@ struct cluster_view_state {
   bool creds_scheduled = false;
   bool creds_running = false;
   std::vector<std::string> creds_problems; ///< last reported
+  std::set<std::string> creds_consulted;   ///< Secrets of the last pass
 };
 
 /// The workloads of the allowed namespaces as the cluster runs them, kept

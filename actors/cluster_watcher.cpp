@@ -50,6 +50,18 @@ std::optional<watched_workload> watched(const boost::json::value& object) {
                           w->pull_secrets};
 }
 
+std::string meta_field(const boost::json::value& object, const char* key) {
+  if (const auto* o = object.if_object())
+    if (auto* m = o->if_contains("metadata"); m && m->is_object())
+      if (auto* v = m->get_object().if_contains(key); v && v->is_string())
+        return std::string(v->get_string());
+  return {};
+}
+
+std::string ns_name(const boost::json::value& object) {
+  return meta_field(object, "namespace") + "/" + meta_field(object, "name");
+}
+
 /// The ID of a deleted object (or one that turned into an add-on).
 std::string id_of(const boost::json::value& object, const std::string& kind) {
   const auto* o = object.if_object();
@@ -152,7 +164,7 @@ private:
 
   void synced(const boost::json::array& items) {
     if (!cfg_.workloads) {
-      caf::anon_send(cfg_.view, cluster_touch_atom_v, cfg_.key);
+      caf::anon_send(cfg_.view, cluster_touch_atom_v, cfg_.kind, std::string());
       return;
     }
     std::vector<watched_workload> out;
@@ -174,7 +186,8 @@ private:
       case t::modified:
       case t::deleted:
         if (!cfg_.workloads) {
-          caf::anon_send(cfg_.view, cluster_touch_atom_v, cfg_.key);
+          caf::anon_send(cfg_.view, cluster_touch_atom_v, cfg_.kind,
+                         ns_name(ev.object));
         } else if (auto w = ev.type == t::deleted ? std::nullopt
                                                   : watched(ev.object)) {
           caf::anon_send(cfg_.view, cluster_upsert_atom_v, cfg_.key,

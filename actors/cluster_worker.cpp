@@ -47,7 +47,7 @@ cluster_worker_actor::behavior_type cluster_worker(
         }
       },
       [=](cluster_creds_atom, const std::vector<watched_workload>& workloads)
-          -> caf::result<std::vector<std::string>> {
+          -> caf::result<std::vector<std::string>, std::vector<std::string>> {
         if (!config.pull_secrets)
           return caf::make_error(cluster_errc::api,
                                  "no pull secret credentials configured");
@@ -64,7 +64,7 @@ cluster_worker_actor::behavior_type cluster_worker(
           config.pull_secrets->set(
               std::make_shared<registry::static_credentials>(
                   std::move(got.credentials)));
-          return std::move(got.problems);
+          return {std::move(got.problems), std::move(got.consulted)};
         } catch (...) {
           return current_cluster_error();
         }

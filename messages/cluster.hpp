@@ -132,8 +132,9 @@ using cluster_view_full_actor = cluster_view_actor::extend<
   caf::reacts_to<cluster_remove_atom, std::string, std::string>,
   /// The server does not serve or forbids the kind: it counts as listed.
   caf::reacts_to<cluster_skipped_atom, std::string, std::string>,
-  /// A Secret or ServiceAccount changed: pull credentials are re-read.
-  caf::reacts_to<cluster_touch_atom, std::string>,
+  /// A Secret or ServiceAccount (kind, `ns/name`) changed, or was listed
+  /// again (name ""): pull credentials are re-read if it is one of theirs.
+  caf::reacts_to<cluster_touch_atom, std::string, std::string>,
   caf::reacts_to<cluster_refresh_atom>, caf::reacts_to<caf::tick_atom>>;
 
 /// One watch (detached): started by a single cluster_watch message, it then
@@ -142,12 +143,13 @@ using cluster_watcher_actor =
   caf::typed_actor<caf::reacts_to<cluster_watch_atom>>;
 
 /// The view's blocking calls (detached): export, ping, and reading the pull
-/// secrets of the given workloads into the shared credentials (the reply
-/// lists the secrets that could not be used).
+/// secrets of the given workloads into the shared credentials (the reply:
+/// the secrets that could not be used and why, and every `ns/name` asked
+/// for).
 using cluster_worker_actor = caf::typed_actor<
   caf::replies_to<cluster_export_atom>::with<std::string>,
   caf::replies_to<cluster_ping_atom>::with<bool>,
   caf::replies_to<cluster_creds_atom, std::vector<watched_workload>>::with<
-    std::vector<std::string>>>;
+    std::vector<std::string>, std::vector<std::string>>>;
 
 } // namespace fluxd

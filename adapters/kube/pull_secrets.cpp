@@ -111,6 +111,8 @@ pull_credentials read_pull_credentials(client& c,
       if (const auto& creds = r.secret(src.ns, name))
         r.out.credentials.merge(*creds);
   }
+  for (const auto& kv : r.secrets)
+    r.out.consulted.push_back(kv.first);
   return std::move(r.out);
 }
 

@@ -23,6 +23,9 @@ struct pull_credentials {
   /// Secrets that could not be used (missing, wrong type, malformed),
   /// one line each, naming the secret; never their contents.
   std::vector<std::string> problems;
+  /// Every Secret asked for (`ns/name`), found or not: a change to one of
+  /// them calls for another read.
+  std::vector<std::string> consulted;
 };
 
 /// For each source, the ServiceAccount's imagePullSecrets then the pod

@@ -66,6 +66,7 @@ struct options {
   std::vector<std::string> allowed;
   bool pull_secrets = false;
   bool start_emulator = true;
+  std::chrono::milliseconds recheck{std::chrono::hours(1)};
 };
 
 struct env {
@@ -102,7 +103,7 @@ struct env {
     vc.ping_timeout = 2s;
     vc.export_timeout = 5s;
     vc.max_backoff = 500ms;
-    vc.recheck_interval = std::chrono::hours(1);
+    vc.recheck_interval = opts.recheck;
     view = sys->spawn(cluster_view, vc);
   }
 
@@ -416,6 +417,14 @@ TEST_CASE("pull secrets from workloads and service accounts, refreshed") {
     REQUIRE(
         eventually([&] { return user_for(*e.creds, "docker.io") == "two"; }));
   }
+  SECTION("a service account that gains a secret") {
+    e.apply(pull_secret("apps", "ghcr", "ghcr.io", "sa-g"));
+    e.apply(R"({"apiVersion": "v1", "kind": "ServiceAccount", "metadata":
+      {"name": "builder", "namespace": "apps"}, "imagePullSecrets":
+      [{"name": "quay"}, {"name": "ghcr"}]})");
+    REQUIRE(
+        eventually([&] { return user_for(*e.creds, "ghcr.io") == "sa-g"; }));
+  }
   SECTION("a new workload's secret is picked up, a deleted one's dropped") {
     e.apply(pull_secret("apps", "ghcr", "ghcr.io", "g"));
     e.apply(deployment("apps", "api", "ghcr.io/org/api:1", 1,
@@ -425,4 +434,42 @@ TEST_CASE("pull secrets from workloads and service accounts, refreshed") {
     REQUIRE(eventually([&] { return user_for(*e.creds, "ghcr.io").empty(); }));
     CHECK(user_for(*e.creds, "docker.io") == "one");
   }
+}
+
+TEST_CASE("HelmReleases once their CRD is served") {
+  options o;
+  o.recheck = 200ms;
+  env e(o);
+  e.ns("demo");
+  e.start();
+  REQUIRE(eventually([&] { return e.workloads().has_value(); }));
+  e.apply(R"({"apiVersion": "apiextensions.k8s.io/v1", "kind":
+    "CustomResourceDefinition", "metadata": {"name":
+    "helmreleases.helm.fluxcd.io"}, "spec": {"group": "helm.fluxcd.io",
+    "scope": "Namespaced", "names": {"kind": "HelmRelease", "plural":
+    "helmreleases", "singular": "helmrelease", "listKind":
+    "HelmReleaseList"}, "versions": [{"name": "v1", "served": true,
+    "storage": true, "schema": {"openAPIV3Schema": {"type": "object",
+    "x-kubernetes-preserve-unknown-fields": true}}}]}})");
+  REQUIRE(eventually([&] {
+    try {
+      e.apply(R"({"apiVersion": "helm.fluxcd.io/v1", "kind": "HelmRelease",
+        "metadata": {"name": "podinfo", "namespace": "demo"}, "spec":
+        {"chart": {"name": "podinfo"}, "values": {"image": {"repository":
+        "stefanprodan/podinfo", "tag": "3.1.0"}}}, "status":
+        {"releaseStatus": "deployed"}})");
+      return true;
+    } catch (const std::exception&) {
+      return false; // the client's discovery has not seen the CRD yet
+    }
+  }));
+  std::optional<live_workload> hr;
+  REQUIRE(eventually([&] {
+    hr = e.workload("demo:helmrelease/podinfo");
+    return hr.has_value();
+  }));
+  CHECK(hr->status == "deployed");
+  REQUIRE(hr->containers.size() == 1);
+  CHECK(hr->containers[0].name == "chart-image");
+  CHECK(hr->containers[0].image == "stefanprodan/podinfo:3.1.0");
 }

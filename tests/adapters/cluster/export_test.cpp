@@ -193,6 +193,10 @@ TEST_CASE("pull secrets: service account's first, then the pod spec's") {
     REQUIRE(quay);
     CHECK(quay->username == "q");
     CHECK(got.problems.size() == 2); // opaque's type, gone's absence
+    std::set<std::string> consulted(got.consulted.begin(), got.consulted.end());
+    CHECK(consulted
+          == std::set<std::string>{"apps/sa-cred", "apps/quay", "apps/pod-cred",
+                                   "apps/opaque", "apps/gone"});
     for (auto& p : got.problems)
       CHECK(p.find("pw-") == std::string::npos);
   }
