@@ -14,6 +14,9 @@ struct environment {
   /// Environment lookup; "" when unset.
   std::function<std::string(const std::string&)> getenv;
   std::string version = "unversioned";
+  /// Where `release --interactive` reads keys (Flux v1: the controlling
+  /// terminal, whatever stdin is).
+  std::string tty_path = "/dev/tty";
 };
 
 /// Runs `fluxctl <args...>` (args without the program name) and returns the

@@ -1,4 +1,5 @@
 #include "adapters/fluxctl/commands.hpp"
+#include "adapters/fluxctl/menu.hpp"
 
 #include <algorithm>
 #include <array>
@@ -379,15 +380,18 @@ void release(context& ctx, const std::vector<std::string>& args) {
                                       : "Submitting release ...\n");
   auto job = ctx.client->update_manifests(update);
   if (interactive) {
-    // Without a terminal menu, every proposed update stays selected, as
-    // Flux v1's menu starts; the selection is then released as containers.
     auto status = wait_for_job(ctx, job);
     api::container_specs chosen;
-    for (auto& [id, r] : status.result.result.value_or(api::update_result{}))
-      if (r.status == "success" && r.per_container && !r.per_container->empty())
-        chosen[id] = r.per_container;
-    if (chosen.empty()) {
-      ctx.env.out << "No changes found.\n";
+    try {
+      release_menu menu{status.result.result.value_or(api::update_result{}),
+                        verbosity};
+      if (!menu.selectable())
+        throw menu_stopped("No changes found.");
+      terminal tty{ctx.env.tty_path};
+      chosen = menu.run(
+          ctx.env.out, [&tty] { return tty.read_key(); }, tty.width());
+    } catch (const menu_stopped& e) {
+      ctx.env.err << e.what() << "\n";
       return;
     }
     api::release_containers_spec cs;
