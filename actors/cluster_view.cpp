@@ -151,7 +151,8 @@ cluster_view(view_ptr self, cluster_view_config config) {
       st.cfg.export_timeout);
   wc.ping_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       st.cfg.ping_timeout);
-  st.io = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
+  st.exporter = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
+  st.pinger = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
   st.creds = self->spawn<caf::detached + caf::linked>(cluster_worker, wc);
   start_watches(self);
   // Watchers block in their handler until cancelled: cancel them when the
@@ -184,7 +185,7 @@ cluster_view(view_ptr self, cluster_view_config config) {
       },
       [=](cluster_export_atom) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();
-        self->request(self->state.io, self->state.cfg.export_timeout,
+        self->request(self->state.exporter, self->state.cfg.export_timeout,
                       cluster_export_atom_v)
             .then(
                 [rp](std::string& yaml) mutable {
@@ -200,7 +201,7 @@ cluster_view(view_ptr self, cluster_view_config config) {
       },
       [=](cluster_ping_atom) -> caf::result<bool> {
         auto rp = self->make_response_promise<bool>();
-        self->request(self->state.io, self->state.cfg.ping_timeout,
+        self->request(self->state.pinger, self->state.cfg.ping_timeout,
                       cluster_ping_atom_v)
             .then([rp](bool ok) mutable { rp.deliver(ok); },
                   [rp](caf::error&) mutable { rp.deliver(false); });

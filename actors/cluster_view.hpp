@@ -45,7 +45,9 @@ struct cluster_view_state {
   std::set<std::string> listed;        ///< keys listed (or skipped) once
   bool synced = false;
   std::vector<std::shared_ptr<kube::stream_cancel>> cancels;
-  cluster_worker_actor io;    ///< export and ping
+  /// One each, so a long export never makes a ping look failed.
+  cluster_worker_actor exporter;
+  cluster_worker_actor pinger;
   cluster_worker_actor creds; ///< pull secrets
   bool creds_dirty = false;
   bool creds_scheduled = false;

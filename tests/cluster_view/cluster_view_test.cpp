@@ -18,6 +18,7 @@
 #include "caf/scoped_actor.hpp"
 #include "caf/send.hpp"
 
+#include "actors/cluster_children.hpp"
 #include "actors/cluster_view.hpp"
 #include "adapters/kube/config.hpp"
 #include "adapters/log/log.hpp"
@@ -472,4 +473,29 @@ TEST_CASE("HelmReleases once their CRD is served") {
   REQUIRE(hr->containers.size() == 1);
   CHECK(hr->containers[0].name == "chart-image");
   CHECK(hr->containers[0].image == "stefanprodan/podinfo:3.1.0");
+}
+
+TEST_CASE("cluster_children: a cluster-view from the kubeconfig, or none") {
+  env e;
+  e.ns("a");
+  e.ns("b");
+  e.apply(deployment("a", "one", "one:1", 1));
+  e.apply(deployment("b", "two", "two:1", 1));
+  config::daemon_config flags;
+  flags.kube_config = e.dir.file("missing-kubeconfig");
+  CHECK(cluster_children(flags, nullptr).empty());
+
+  flags.kube_config = e.emulator->kubeconfig();
+  flags.k8s_allow_namespace = {"a"};
+  flags.k8s_namespace_whitelist = {"b", "a"};
+  auto specs = cluster_children(flags, nullptr);
+  REQUIRE(specs.size() == 1);
+  CHECK(specs[0].name == "cluster-view");
+  caf::scoped_actor self{*e.sys};
+  e.view = caf::actor_cast<cluster_view_full_actor>(
+      specs[0].start(caf::actor_cast<caf::local_actor*>(self.ptr())));
+  REQUIRE(eventually([&] {
+    auto all = e.workloads();
+    return all && all->size() == 2;
+  }));
 }
