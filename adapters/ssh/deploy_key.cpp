@@ -225,10 +225,15 @@ api::public_key deploy_keyring::regenerate() {
 
 std::shared_ptr<deploy_keyring>
 start_deploy_keyring(const config::daemon_config& flags) {
-  if (flags.git_url.empty()
-      || git::remote_url::parse(flags.git_url).scheme
-             != git::remote_url::scheme_t::ssh)
+  if (flags.git_url.empty())
     return nullptr;
+  try {
+    if (git::remote_url::parse(flags.git_url).scheme
+        != git::remote_url::scheme_t::ssh)
+      return nullptr;
+  } catch (const std::exception&) {
+    return nullptr; // the git mirror reports the bad URL
+  }
   std::shared_ptr<kube::client> cluster;
   std::string ns = "default";
   try {

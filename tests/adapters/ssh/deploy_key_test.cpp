@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "adapters/config/daemon_config.hpp"
 #include "adapters/git/repository.hpp"
 #include "adapters/kube/client.hpp"
 #include "adapters/ssh/deploy_key.hpp"
@@ -135,4 +136,21 @@ TEST_CASE("libssh2 authenticates with generated keys: clone over ssh") {
   o.known_hosts_path = known_hosts;
   o.timeout = std::chrono::seconds(10);
   CHECK_THROWS(fluxd::git::repository::open_or_clone(c.dir.file("x"), o));
+}
+
+TEST_CASE("fluxd's startup step: only for ssh URLs, key in the Secret") {
+  cluster_setup c;
+  fluxd::config::daemon_config flags;
+  flags.kube_config = c.emu.kubeconfig();
+  flags.k8s_secret_volume_mount_path = c.dir.file("start/mount");
+  flags.ssh_keygen_dir = c.dir.file("start/keygen");
+  CHECK(start_deploy_keyring(flags) == nullptr); // no --git-url
+  flags.git_url = "https://example.com/org/repo.git";
+  CHECK(start_deploy_keyring(flags) == nullptr);
+  flags.git_url = "git@example.com:org/repo.git";
+  auto ring = start_deploy_keyring(flags);
+  REQUIRE(ring);
+  CHECK(ring->private_key_path() == c.dir.file("start/keygen/identity"));
+  CHECK(c.stored() == read_file(ring->private_key_path()));
+  CHECK(ring->public_key().key.rfind("ssh-ed25519 AAAA", 0) == 0);
 }
