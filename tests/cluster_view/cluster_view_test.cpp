@@ -499,3 +499,50 @@ TEST_CASE("cluster_children: a cluster-view from the kubeconfig, or none") {
     return all && all->size() == 2;
   }));
 }
+
+// A measurement, not a check: `cluster_view_test "[.bench]"` prints how long
+// the first list of 2000 Deployments takes and how soon a change shows.
+TEST_CASE("bench: 2000 deployments", "[.bench]") {
+  env e;
+  kube::client_options fast;
+  fast.qps = 5000;
+  fast.burst = 5000;
+  auto writer = std::make_shared<kube::client>(e.rc, fast);
+  writer->apply(json::parse(
+      R"({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}})"));
+  std::vector<json::value> objs;
+  for (int i = 0; i < 2000; ++i)
+    objs.push_back(
+        json::parse(deployment("b", "d" + std::to_string(i), "img:1", 1)));
+  kube::apply_all(*writer, objs, {}, 4);
+  auto t0 = std::chrono::steady_clock::now();
+  e.start();
+  REQUIRE(eventually(
+      [&] {
+        auto all = e.workloads();
+        return all && all->size() == 2000;
+      },
+      60s));
+  auto listed = std::chrono::steady_clock::now() - t0;
+  t0 = std::chrono::steady_clock::now();
+  writer->apply(json::parse(deployment("b", "d7", "img:2", 1)));
+  REQUIRE(eventually([&] {
+    auto w = e.workload("b:deployment/d7");
+    return w && w->containers.at(0).image == "img:2";
+  }));
+  auto seen = std::chrono::steady_clock::now() - t0;
+  t0 = std::chrono::steady_clock::now();
+  int n = 100;
+  for (int i = 0; i < n; ++i)
+    e.workloads();
+  auto per_list = (std::chrono::steady_clock::now() - t0) / n;
+  auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  auto us = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
+  WARN("first list of 2000: " << ms(listed) << " ms; change seen after "
+                              << ms(seen) << " ms; list-workloads request "
+                              << us(per_list) << " us");
+}
