@@ -60,7 +60,7 @@ caf::timespan span(config::duration d) {
 std::vector<child_spec>
 repository_children(const config::daemon_config& flags,
                     std::function<void(const git_status&)> on_git_status,
-                    health::readiness* readiness) {
+                    health::readiness* readiness, event_sink_actor events) {
   log::logger log{"sync"};
   auto handles = std::make_shared<live_handles>();
   auto out = git_children(flags, std::move(on_git_status));
@@ -109,6 +109,7 @@ repository_children(const config::daemon_config& flags,
   sc.interval = span(flags.sync_interval);
   sc.timeout = span(flags.sync_timeout);
   sc.readiness = readiness;
+  sc.events = std::move(events);
   kube::client_options co;
   co.qps = flags.k8s_qps;
   co.burst = flags.k8s_burst;

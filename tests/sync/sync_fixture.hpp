@@ -115,6 +115,7 @@ struct options {
   std::chrono::milliseconds sync_timeout = 5s;
   /// --k8s-unsafe-exclude-resource (nullopt: fluxd's defaults).
   std::optional<std::vector<std::string>> exclude_resources;
+  bool coordinator = true; ///< false: the test starts its own
 };
 
 struct env {
@@ -183,11 +184,13 @@ struct env {
     sc.workers = 3;
     sink = sys->spawn(event_sink, events);
     sc.events = caf::actor_cast<event_sink_actor>(sink);
-    coordinator = sys->spawn(sync_coordinator, sc);
+    if (opts.coordinator)
+      coordinator = sys->spawn(sync_coordinator, sc);
   }
 
   ~env() {
-    caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
+    if (coordinator)
+      caf::anon_send_exit(coordinator, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
