@@ -186,6 +186,25 @@ std::string example(const std::string& title, const std::string& json,
 
 } // namespace
 
+std::vector<controller_status> sample_workloads() {
+  auto pinned = sample_workload();
+  pinned.id = "demo:deployment/pinned";
+  pinned.containers->front().name = "pinned";
+  pinned.automated = true;
+  pinned.locked = true;
+  pinned.policies = {
+      {"automated", "true"}, {"locked", "true"}, {"locked_msg", "held back"}};
+  return {sample_workload(), pinned};
+}
+
+std::vector<image_status> sample_image_statuses() {
+  return {sample_images()};
+}
+
+job_status sample_job_status() {
+  return sample_job();
+}
+
 const std::vector<route_doc>& route_docs() {
   static const std::vector<route_doc> docs = {
       // Flux v1's API (fluxctl talks to these).

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/api/types.hpp"
 #include "adapters/http/server.hpp"
 
 /// What docs/http-api.md says about each route, checked against the routes
@@ -34,6 +35,11 @@ const std::vector<route_doc>& route_docs();
 /// but not registered.
 std::string
 routes_markdown(const std::vector<http::server::route_info>& registered);
+
+/// Sample values the examples are made of (also fluxctl's, docs/fluxctl.md).
+std::vector<controller_status> sample_workloads();
+std::vector<image_status> sample_image_statuses();
+job_status sample_job_status();
 
 /// Request and response bodies: responses produced by the real encoder
 /// from sample values, request examples checked by the real decoder.

@@ -13,6 +13,7 @@
 #include "adapters/api/routes.hpp"
 #include "adapters/api/webhooks.hpp"
 #include "adapters/fluxctl/cli.hpp"
+#include "adapters/fluxctl/output.hpp"
 #include "adapters/ui/routes.hpp"
 
 namespace fluxd::docs {
@@ -37,9 +38,37 @@ inline std::string http_routes() {
   return api::routes_markdown(all_routes());
 }
 
+inline std::string indented(const std::string& text) {
+  std::string out = "    ";
+  for (size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    if (text[i] == '\n' && i + 1 < text.size())
+      out += "    ";
+  }
+  return out;
+}
+
+/// fluxctl's tables printed by its own code from the API samples.
+inline std::string fluxctl_examples() {
+  auto job = api::sample_job_status();
+  return "`fluxctl list-workloads -n demo`:\n\n"
+         + indented(
+             fluxctl::list_workloads_table(api::sample_workloads(), true))
+         + "\n`fluxctl list-images -w demo:deployment/hello` (newest first; "
+           "`'->` marks the running image):\n\n"
+         + indented(
+             fluxctl::list_images_table(api::sample_image_statuses(), 10, true))
+         + "\n`fluxctl release -w demo:deployment/hello "
+           "-i registry.example:5000/demo/hello:1.0.1` prints the job's "
+           "result, then on stderr `Commit pushed:` and `Commit applied:` "
+           "with the revision:\n\n"
+         + indented(fluxctl::result_table(*job.result.result, 0));
+}
+
 inline const std::vector<section>& sections() {
   static const std::vector<section> all = {
       {"docs/fluxctl.md", "fluxctl-commands", fluxctl::reference_markdown},
+      {"docs/fluxctl.md", "fluxctl-examples", fluxctl_examples},
       {"docs/http-api.md", "http-routes", http_routes},
       {"docs/http-api.md", "http-examples", api::examples_markdown}};
   return all;
