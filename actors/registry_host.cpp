@@ -23,10 +23,32 @@ void schedule(self_ptr self, registry::steady_time at) {
   self->scheduled_send(self, at, host_tick_atom_v);
 }
 
+/// Forgets requests older than a minute.
+void prune_recent(registry_host_state& st, registry::steady_time now) {
+  auto minute_ago = now - std::chrono::minutes(1);
+  while (!st.recent.empty() && st.recent.front() < minute_ago)
+    st.recent.pop_front();
+}
+
+/// The error's own text: the adapter's message for registry errors.
+std::string error_message(self_ptr self, const caf::error& err) {
+  if (err.category() == caf::atom("registry") && err.context().size() > 0
+      && err.context().match_element<std::string>(0))
+    return err.context().get_as<std::string>(0);
+  return self->system().render(err);
+}
+
 /// Feeds what the registry said into the back-off and the bucket.
 void feed(self_ptr self, const fetch_result& r) {
   auto& st = self->state;
   auto now = self->clock().now();
+  prune_recent(st, now);
+  for (size_t i = 0; i < r.signals.size(); ++i)
+    st.recent.push_back(now);
+  if (r.error) {
+    st.last_error = error_message(self, r.error);
+    st.last_error_at = caf::make_timestamp();
+  }
   bool changed = false;
   // The job took one token to start; every further HTTP request it made
   // (token, manifest of a platform, config blob) is charged afterwards.
@@ -40,8 +62,10 @@ void feed(self_ptr self, const fetch_result& r) {
       continue;
     }
     registry::rate_limit_info info;
-    if (s.remaining >= 0)
+    if (s.remaining >= 0) {
       info.remaining = s.remaining;
+      st.ratelimit_remaining = s.remaining;
+    }
     if (s.window_s >= 0)
       info.window = std::chrono::seconds(s.window_s);
     if (s.retry_after_s >= 0)
@@ -213,6 +237,28 @@ registry_host(registry_host_impl::stateful_pointer<registry_host_state> self,
       s.paused = self->state.backoff->paused(now);
       s.queued = self->state.priority.size() + self->state.background.size();
       return s;
+    },
+    [=](host_info_atom) {
+      auto& st = self->state;
+      auto now = self->clock().now();
+      prune_recent(st, now);
+      registry_host_info info;
+      info.host = st.cfg.client.host;
+      info.requests_last_minute = st.recent.size();
+      info.rate = st.backoff->rate();
+      info.in_flight = st.status.in_flight;
+      info.queued = st.priority.size() + st.background.size();
+      info.backing_off = st.backoff->paused(now);
+      if (info.backing_off)
+        info.backoff_until = caf::make_timestamp()
+                             + std::chrono::duration_cast<caf::timespan>(
+                               st.backoff->paused_until() - now);
+      info.last_error = st.last_error;
+      info.last_error_at = st.last_error_at;
+      info.ratelimit_remaining = st.ratelimit_remaining;
+      info.requests = st.status.requests;
+      info.throttled = st.status.throttled;
+      return info;
     },
     [=](host_tick_atom) {
       self->state.tick_at.reset();

@@ -56,6 +56,11 @@ struct registry_host_state {
   std::vector<registry_fetcher_actor> idle;
   std::optional<registry::steady_time> tick_at;
   host_status status;
+  /// When each request of the last minute was made (the page's rate).
+  std::deque<registry::steady_time> recent;
+  std::string last_error;
+  caf::timestamp last_error_at{};
+  int64_t ratelimit_remaining = -1; ///< as the registry last said
   log::logger log{"registry_host"};
 };
 

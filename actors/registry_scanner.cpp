@@ -16,7 +16,7 @@ namespace fluxd {
 namespace {
 
 using self_ptr =
-  registry_scanner_actor::stateful_pointer<registry_scanner_state>;
+  registry_scanner_impl::stateful_pointer<registry_scanner_state>;
 
 bool listed(const std::vector<std::string>& hosts, const std::string& host) {
   return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
@@ -89,6 +89,56 @@ caf::expected<image_repo_actor> repo_for(self_ptr self,
   return image_repo_actor{r};
 }
 
+/// Collects the hosts' answers to one `registry_hosts` request.
+struct hosts_reply {
+  caf::typed_response_promise<std::vector<registry_host_info>> rp;
+  std::vector<registry_host_info> hosts;
+  size_t pending = 0;
+
+  void add(registry_host_info info) {
+    hosts.push_back(std::move(info));
+    if (--pending > 0)
+      return;
+    std::sort(hosts.begin(), hosts.end(),
+              [](auto& a, auto& b) { return a.host < b.host; });
+    rp.deliver(std::move(hosts));
+  }
+};
+
+/// Asks every host actor for its info, each with a timeout; a host that
+/// does not answer is listed as such rather than holding up the rest.
+caf::result<std::vector<registry_host_info>> list_hosts(self_ptr self) {
+  auto& st = self->state;
+  if (st.hosts.empty())
+    return std::vector<registry_host_info>{};
+  auto reply = std::make_shared<hosts_reply>();
+  reply->rp = self->make_response_promise<std::vector<registry_host_info>>();
+  reply->pending = st.hosts.size();
+  for (auto& [name, actor] : st.hosts) {
+    uint64_t repos = 0;
+    for (auto& kv : st.repos)
+      if (kv.first.compare(0, name.size() + 1, name + "/") == 0)
+        ++repos;
+    auto host = name;
+    self->request(actor, st.cfg.host_info_timeout, host_info_atom_v)
+      .then(
+        [=](registry_host_info& info) {
+          info.repositories = repos;
+          reply->add(std::move(info));
+        },
+        [=](caf::error& err) {
+          registry_host_info info;
+          info.host = host;
+          info.answered = false;
+          info.repositories = repos;
+          info.last_error = "host actor did not answer: "
+                            + self->system().render(err);
+          reply->add(std::move(info));
+        });
+  }
+  return reply->rp;
+}
+
 } // namespace
 
 registry_scanner_config
@@ -114,20 +164,52 @@ scanner_config(const config::daemon_config& flags,
   if (pull_secrets)
     layers->push_back(pull_secrets);
   if (!flags.docker_config.empty()) {
+    auto docker = std::make_shared<registry::swappable_credentials>();
+    layers->push_back(docker);
+    sc.docker_config = std::make_shared<registry::docker_config_watch>(
+      flags.docker_config, docker);
     try {
-      layers->push_back(std::make_shared<registry::static_credentials>(
-        registry::static_credentials::from_file(flags.docker_config)));
+      sc.docker_config->reload();
     } catch (const registry::registry_error& e) {
       log::logger{"registry_scanner"}.warn(
-        "ignoring --docker-config", {{"err", e.what()}});
+        "ignoring --docker-config until it changes", {{"err", e.what()}});
     }
   }
   sc.credentials = layers;
   return sc;
 }
 
-registry_scanner_actor::behavior_type registry_scanner(
-  registry_scanner_actor::stateful_pointer<registry_scanner_state> self,
+/// Re-reads --docker-config when it changed; the clients see the new
+/// credentials on their next request.
+void reload_docker_config(self_ptr self) {
+  auto& st = self->state;
+  auto& watch = *st.cfg.docker_config;
+  try {
+    using outcome = registry::docker_config_watch::outcome;
+    switch (watch.reload()) {
+      case outcome::unchanged:
+        break;
+      case outcome::reloaded: {
+        std::string hosts;
+        for (auto& h : watch.hosts())
+          hosts += (hosts.empty() ? "" : ",") + h;
+        st.log.info("re-read --docker-config",
+                    {{"path", watch.path()}, {"hosts", hosts}});
+        break;
+      }
+      case outcome::removed:
+        st.log.warn("--docker-config is gone; its credentials are dropped",
+                    {{"path", watch.path()}});
+        break;
+    }
+  } catch (const registry::registry_error& e) {
+    st.log.warn("cannot re-read --docker-config; keeping the previous one",
+                {{"err", e.what()}});
+  }
+}
+
+registry_scanner_impl::behavior_type registry_scanner(
+  registry_scanner_impl::stateful_pointer<registry_scanner_state> self,
   registry_scanner_config cfg) {
   auto& st = self->state;
   install_handlers(self, st.log);
@@ -140,6 +222,8 @@ registry_scanner_actor::behavior_type registry_scanner(
     }
   }
   st.cfg = std::move(cfg);
+  if (st.cfg.docker_config)
+    self->delayed_send(self, st.cfg.docker_config_poll, docker_config_atom_v);
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto& st = self->state;
     auto forget = [&](auto& map) {
@@ -189,6 +273,12 @@ registry_scanner_actor::behavior_type registry_scanner(
     [=](rescan_atom, const std::string& image, bool priority) {
       if (auto r = repo_for(self, image))
         self->send(*r, rescan_atom_v, priority);
+    },
+    [=](registry_hosts_atom) { return list_hosts(self); },
+    [=](docker_config_atom) {
+      reload_docker_config(self);
+      self->delayed_send(self, self->state.cfg.docker_config_poll,
+                         docker_config_atom_v);
     },
   };
 }

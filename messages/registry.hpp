@@ -93,6 +93,34 @@ typename Inspector::result_type inspect(Inspector& f, host_status& x) {
            x.queued, x.in_flight, x.requests, x.throttled, x.backoffs);
 }
 
+/// A registry host for the status page and `fluxctl` debugging: what the
+/// scanner's host actor knows about its traffic and its back-off. Times are
+/// wall-clock; the epoch means "never" / "not paused".
+struct registry_host_info {
+  std::string host;
+  bool answered = true; ///< false: the host actor did not answer in time
+  uint64_t requests_last_minute = 0;
+  double rate = 0; ///< requests/second allowed right now
+  uint64_t in_flight = 0;
+  uint64_t queued = 0;
+  bool backing_off = false;
+  caf::timestamp backoff_until{};
+  std::string last_error;
+  caf::timestamp last_error_at{};
+  int64_t ratelimit_remaining = -1; ///< -1: the registry never sent it
+  uint64_t repositories = 0;        ///< image repositories on this host
+  uint64_t requests = 0;            ///< since the actor started
+  uint64_t throttled = 0;           ///< 429 answers since then
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, registry_host_info& x) {
+  return f(caf::meta::type_name("registry_host_info"), x.host, x.answered,
+           x.requests_last_minute, x.rate, x.in_flight, x.queued,
+           x.backing_off, x.backoff_until, x.last_error, x.last_error_at,
+           x.ratelimit_remaining, x.repositories, x.requests, x.throttled);
+}
+
 /// One HTTP answer a fetcher saw, for the host's back-off.
 struct response_signal {
   int32_t status = 0;          ///< 0: no answer
@@ -129,6 +157,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_registry, fluxd::type_id_range::registry)
   CAF_ADD_TYPE_ID(fluxd_registry, (fluxd::host_status))
   CAF_ADD_TYPE_ID(fluxd_registry, (fluxd::response_signal))
   CAF_ADD_TYPE_ID(fluxd_registry, (fluxd::fetch_result))
+  CAF_ADD_TYPE_ID(fluxd_registry, (fluxd::registry_host_info))
+  CAF_ADD_TYPE_ID(fluxd_registry, (std::vector<fluxd::registry_host_info>))
   CAF_ADD_ATOM(fluxd_registry, fluxd, list_tags_atom, "list_tags")
   CAF_ADD_ATOM(fluxd_registry, fluxd, fetch_meta_atom, "fetch_meta")
   CAF_ADD_ATOM(fluxd_registry, fluxd, watch_repo_atom, "watch_repo")
@@ -137,6 +167,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_registry, fluxd::type_id_range::registry)
   CAF_ADD_ATOM(fluxd_registry, fluxd, scan_tick_atom, "scan_tick")
   CAF_ADD_ATOM(fluxd_registry, fluxd, host_tick_atom, "host_tick")
   CAF_ADD_ATOM(fluxd_registry, fluxd, store_meta_atom, "store_meta")
+  CAF_ADD_ATOM(fluxd_registry, fluxd, host_info_atom, "host_info")
+  CAF_ADD_ATOM(fluxd_registry, fluxd, registry_hosts_atom, "reg_hosts")
+  CAF_ADD_ATOM(fluxd_registry, fluxd, docker_config_atom, "dockercfg")
 CAF_END_TYPE_ID_BLOCK(fluxd_registry)
 
 CAF_ERROR_CODE_ENUM(fluxd::registry_errc, "registry")
@@ -151,12 +184,14 @@ using registry_fetcher_actor = caf::typed_actor<
 
 /// One per registry host. `bool priority`: the release lane, served before
 /// background scans. Errors are `registry_errc` with the adapter's message.
+/// `host_info` answers without `repositories` (the scanner knows those).
 using registry_host_actor = caf::typed_actor<
   caf::replies_to<list_tags_atom, std::string, bool>::with<
     std::vector<std::string>>,
   caf::replies_to<fetch_meta_atom, std::string, std::string, bool>::with<
     image_meta>,
-  caf::replies_to<caf::get_atom>::with<host_status>>;
+  caf::replies_to<caf::get_atom>::with<host_status>,
+  caf::replies_to<host_info_atom>::with<registry_host_info>>;
 
 /// Writes metadata cache files off the cooperative scheduler (detached):
 /// `store_meta(path, content)` replaces the file crash-safely.
@@ -181,11 +216,15 @@ using image_repo_actor = caf::typed_actor<
 /// Owns every registry_host and image_repo: resolves any spelling of an
 /// image to its canonical repository, applies the include/exclude globs and
 /// starts actors on first use. `watch_repo(image, listener, needs_created)`;
-/// `get(image)` a snapshot; `rescan(image, priority)` for releases.
+/// `get(image)` a snapshot; `rescan(image, priority)` for releases;
+/// `registry_hosts` every host it talks to, sorted by name (a host actor
+/// that does not answer in time is listed with `answered` false).
 using registry_scanner_actor = caf::typed_actor<
   caf::replies_to<watch_repo_atom, std::string, repo_listener_actor,
                   bool>::with<repo_snapshot>,
   caf::replies_to<caf::get_atom, std::string>::with<repo_snapshot>,
-  caf::reacts_to<rescan_atom, std::string, bool>>;
+  caf::reacts_to<rescan_atom, std::string, bool>,
+  caf::replies_to<registry_hosts_atom>::with<
+    std::vector<registry_host_info>>>;
 
 } // namespace fluxd

@@ -1,5 +1,7 @@
 #include "adapters/registry/credentials.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -199,6 +201,43 @@ swappable_credentials::find(std::string_view host) const {
     p = current_;
   }
   return p ? p->find(host) : std::nullopt;
+}
+
+docker_config_watch::docker_config_watch(
+  std::string path, std::shared_ptr<swappable_credentials> target)
+  : path_(std::move(path)), target_(std::move(target)) {
+}
+
+docker_config_watch::outcome docker_config_watch::reload() {
+  stamp now;
+  std::error_code ec;
+  auto status = std::filesystem::status(path_, ec);
+  if (!ec && std::filesystem::exists(status)) {
+    auto mtime = std::filesystem::last_write_time(path_, ec);
+    auto size = std::filesystem::file_size(path_, ec);
+    if (!ec) {
+      now.exists = true;
+      now.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       mtime.time_since_epoch())
+                       .count();
+      now.size = size;
+    }
+  }
+  if (last_ && *last_ == now)
+    return outcome::unchanged;
+  bool first = !last_;
+  last_ = now; // a broken file is reported once, not on every poll
+  if (!now.exists && !first) {
+    target_->set(std::make_shared<static_credentials>());
+    hosts_.clear();
+    return outcome::removed;
+  }
+  // Missing at the start: from_file says so, naming the file.
+  auto creds = std::make_shared<static_credentials>(
+    static_credentials::from_file(path_));
+  hosts_ = creds->hosts();
+  target_->set(std::move(creds));
+  return outcome::reloaded;
 }
 
 } // namespace fluxd::registry

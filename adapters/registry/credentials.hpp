@@ -82,6 +82,44 @@ private:
   std::shared_ptr<const credentials_provider> current_;
 };
 
+/// `--docker-config`, re-read when it changes. `reload()` compares the
+/// file's modification time and size with what it last read (stat follows
+/// symlinks, so a Kubernetes secret mount's symlink swap counts) and, when
+/// they differ, parses the file and swaps it into `target`. The caller
+/// decides how often to ask; no thread of its own.
+class docker_config_watch {
+public:
+  enum class outcome { unchanged, reloaded, removed };
+
+  docker_config_watch(std::string path,
+                      std::shared_ptr<swappable_credentials> target);
+
+  /// `reloaded`: new contents are in the target; `removed`: the file is
+  /// gone, so are its credentials. Throws registry_error(config) naming the
+  /// file when it changed but cannot be read or parsed: the previous
+  /// credentials stay, and the same broken file is reported only once.
+  outcome reload();
+
+  const std::string& path() const { return path_; }
+  /// Hosts of the credentials in force (for logs; never the secrets).
+  std::vector<std::string> hosts() const { return hosts_; }
+
+private:
+  struct stamp {
+    bool exists = false;
+    long long mtime_ns = 0;
+    unsigned long long size = 0;
+    bool operator==(const stamp& o) const {
+      return exists == o.exists && mtime_ns == o.mtime_ns && size == o.size;
+    }
+  };
+
+  std::string path_;
+  std::shared_ptr<swappable_credentials> target_;
+  std::optional<stamp> last_;
+  std::vector<std::string> hosts_;
+};
+
 std::string base64_encode(std::string_view bytes);
 /// Throws std::invalid_argument on bad input.
 std::string base64_decode(std::string_view text);

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <optional>
+
 #include "adapters/registry/credentials.hpp"
 #include "adapters/registry/errors.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -89,4 +92,67 @@ TEST_CASE("swappable credentials change under a live reference",
   CHECK(as_provider->find("ghcr.io")->username == "new");
   swap->set(nullptr);
   CHECK_FALSE(as_provider->find("ghcr.io"));
+}
+
+namespace {
+
+template <class F>
+std::optional<registry_error> reload_error(F f) {
+  try {
+    f();
+  } catch (const registry_error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+TEST_CASE("the docker config is re-read when it changes, kept when broken",
+          "[registry]") {
+  fluxd::test::temp_dir dir;
+  auto path = dir.file("config.json");
+  auto config = [](const std::string& user_pass) {
+    return R"({"auths": {"ghcr.io": {"auth": ")" + base64_encode(user_pass)
+           + R"("}}})";
+  };
+  auto target = std::make_shared<swappable_credentials>();
+  docker_config_watch watch{path, target};
+  using outcome = docker_config_watch::outcome;
+
+  // Missing at the start: an error naming the file, then quiet until the
+  // file appears.
+  auto e = reload_error([&] { watch.reload(); });
+  REQUIRE(e);
+  CHECK(std::string{e->what()}.find(path) != std::string::npos);
+  CHECK(watch.reload() == outcome::unchanged);
+
+  fluxd::test::write_file(path, config("alice:one"));
+  CHECK(watch.reload() == outcome::reloaded);
+  CHECK(target->find("ghcr.io")->password == "one");
+  CHECK(watch.hosts() == std::vector<std::string>{"ghcr.io"});
+  CHECK(watch.reload() == outcome::unchanged);
+
+  // Replaced by rename, as editors and Kubernetes do.
+  fluxd::test::write_file(dir.file("new.json"), config("alice:two-longer"));
+  std::filesystem::rename(dir.file("new.json"), path);
+  CHECK(watch.reload() == outcome::reloaded);
+  CHECK(target->find("ghcr.io")->password == "two-longer");
+
+  // Broken: the error names the file, never a secret, and the working
+  // credentials stay; it is reported once.
+  fluxd::test::write_file(path, R"({"auths": {"ghcr.io": {"auth": ")"
+                                  + base64_encode("nocolon-secret")
+                                  + R"("}}})");
+  e = reload_error([&] { watch.reload(); });
+  REQUIRE(e);
+  CHECK(std::string{e->what()}.find(path) != std::string::npos);
+  CHECK(std::string{e->what()}.find("nocolon-secret") == std::string::npos);
+  CHECK(target->find("ghcr.io")->password == "two-longer");
+  CHECK(watch.reload() == outcome::unchanged);
+
+  // Removed: its credentials go with it.
+  std::filesystem::remove(path);
+  CHECK(watch.reload() == outcome::removed);
+  CHECK_FALSE(target->find("ghcr.io"));
 }
