@@ -121,11 +121,19 @@ json::object encode(const event& e) {
 json::object encode(const registry_host_status& h) {
   json::object o;
   o["host"] = h.host;
+  o["answering"] = h.answering;
   o["request_rate"] = h.request_rate;
+  o["requests_last_minute"] = h.requests_last_minute;
+  o["in_flight"] = h.in_flight;
+  o["queued"] = h.queued;
   o["backing_off"] = h.backing_off;
+  o["backoff_until"] = format_time(h.backoff_until);
   o["requests"] = h.requests;
   o["throttled"] = h.throttled;
   o["last_error"] = h.last_error;
+  o["last_error_at"] = format_time(h.last_error_at);
+  o["ratelimit_remaining"] = h.ratelimit_remaining;
+  o["repositories"] = h.repositories;
   return o;
 }
 

@@ -88,11 +88,19 @@ struct event {
 /// A registry host as the scanner sees it.
 struct registry_host_status {
   std::string host;
+  bool answering = true;   ///< false: its actor did not answer in time
   double request_rate = 0; ///< requests per second allowed right now
+  uint64_t requests_last_minute = 0;
+  uint64_t in_flight = 0;
+  uint64_t queued = 0;
   bool backing_off = false;
-  uint64_t requests = 0;
-  uint64_t throttled = 0;
+  time_point backoff_until{}; ///< epoch: not paused
+  uint64_t requests = 0;      ///< since fluxd started
+  uint64_t throttled = 0;     ///< 429 answers since then
   std::string last_error;
+  time_point last_error_at{};
+  int64_t ratelimit_remaining = -1; ///< -1: the registry never said
+  uint64_t repositories = 0;        ///< image repositories on this host
 };
 
 /// The daemon itself: version and readiness of its components.

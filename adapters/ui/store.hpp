@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "adapters/ui/status.hpp"
@@ -17,10 +18,16 @@ public:
 
   void set_repositories(std::vector<repository_status> repos);
 
+  /// The scanner's hosts; nullopt (the start) when there is no scanner to
+  /// ask, so the page says so instead of showing an empty table.
+  void set_registry_hosts(
+      std::optional<std::vector<registry_host_status>> hosts);
+
   /// Keeps the newest `max_events`; the oldest is dropped first.
   void record(event e);
 
-  /// Repositories and events (newest first) in a fresh snapshot.
+  /// Repositories, events (newest first) and registry hosts (or
+  /// "registry_hosts" in `unavailable`) in a fresh snapshot.
   status_snapshot snapshot() const;
 
 private:
@@ -28,6 +35,7 @@ private:
   size_t max_events_;
   std::vector<repository_status> repositories_;
   std::deque<event> events_; ///< newest at the front
+  std::optional<std::vector<registry_host_status>> registry_hosts_;
 };
 
 } // namespace fluxd::ui

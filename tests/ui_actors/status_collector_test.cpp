@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
 #include "caf/scheduler/test_coordinator.hpp"
@@ -146,4 +148,25 @@ TEST_CASE("the store keeps the newest events, newest first") {
   REQUIRE(s.events.size() == 2);
   CHECK(s.events[0].text == "three");
   CHECK(s.events[1].text == "two");
+}
+
+TEST_CASE("the store says registry hosts are unavailable until it has them") {
+  ui::status_store store;
+  auto unavailable = [&] {
+    auto s = store.snapshot();
+    return std::find(s.unavailable.begin(), s.unavailable.end(),
+                     "registry_hosts")
+           != s.unavailable.end();
+  };
+  CHECK(unavailable());
+  store.set_registry_hosts(std::vector<ui::registry_host_status>{});
+  CHECK_FALSE(unavailable()); // a scanner with no hosts yet: an empty table
+  ui::registry_host_status h;
+  h.host = "ghcr.io";
+  store.set_registry_hosts(std::vector<ui::registry_host_status>{h});
+  REQUIRE(store.snapshot().registry_hosts.size() == 1);
+  CHECK(store.snapshot().registry_hosts[0].host == "ghcr.io");
+  store.set_registry_hosts(std::nullopt); // the scanner went away
+  CHECK(unavailable());
+  CHECK(store.snapshot().registry_hosts.empty());
 }

@@ -269,18 +269,50 @@
     $('events').replaceChildren(...items);
   }
 
+  function hostState(h) {
+    if (!h.answering)
+      return 'not-answering';
+    return h.backing_off ? 'backing-off' : 'ok';
+  }
+
+  function hostStateCell(h) {
+    if (!h.answering)
+      return el('td', {}, badge('bad', 'not answering'));
+    if (!h.backing_off)
+      return el('td', {}, badge('good', 'ok'));
+    return el('td', {}, badge('warn', 'backing off'),
+      h.backoff_until ? el('div', {class: 'muted'}, 'until ',
+        time(h.backoff_until)) : null);
+  }
+
   function renderHosts(s) {
-    const rows = s.registry_hosts.map((h) => el('tr', {
-      'data-host': h.host, class: h.backing_off ? 'row-warn' : ''},
-    el('td', {class: 'mono'}, h.host),
-    el('td', {}, h.request_rate.toFixed(1) + '/s'),
-    el('td', {}, h.backing_off ? badge('warn', 'backing off')
-      : badge('good', 'ok')),
-    el('td', {}, h.requests + (h.throttled ? ' (' + h.throttled +
-      ' throttled)' : '')),
-    el('td', {}, h.last_error ? el('span', {class: 'error'}, h.last_error)
-      : '—')));
-    fill($('registry-hosts').tBodies[0], rows, 5, 'No registry hosts.');
+    const rows = s.registry_hosts.map((h) => {
+      const state = hostState(h);
+      return el('tr', {'data-host': h.host, 'data-state': state,
+        class: state === 'ok' ? '' : state === 'backing-off' ? 'row-warn'
+          : 'row-bad'},
+      el('td', {},
+        el('div', {class: 'mono'}, h.host),
+        el('div', {class: 'muted'}, h.repositories + ' repositor' +
+          (h.repositories === 1 ? 'y' : 'ies'))),
+      el('td', {}, h.answering ? [
+        el('div', {'data-field': 'last-minute'},
+          h.requests_last_minute + ' in the last minute'),
+        el('div', {class: 'muted'}, 'allowed ' + h.request_rate.toFixed(1) +
+          '/s'),
+        h.ratelimit_remaining >= 0 ? el('div', {class: 'muted',
+          'data-field': 'ratelimit-remaining'},
+        h.ratelimit_remaining + ' left (registry limit)') : null] : '—'),
+      el('td', {}, h.in_flight + ' / ' + h.queued),
+      hostStateCell(h),
+      el('td', {}, h.requests + (h.throttled ? ' (' + h.throttled +
+        ' throttled)' : '')),
+      el('td', {}, h.last_error ? [
+        el('p', {class: 'error', 'data-field': 'host-error'}, h.last_error),
+        h.last_error_at ? el('div', {class: 'muted'}, time(h.last_error_at))
+          : null] : '—'));
+    });
+    fill($('registry-hosts').tBodies[0], rows, 6, 'No registry hosts.');
   }
 
   function renderUnavailable(s) {

@@ -148,8 +148,18 @@ TEST_CASE("the page renders the status in headless Chromium") {
   CHECK(count(dom, "data-kind=\"") == 4);
   CHECK(dom.find("data-kind=\"failure\"") != std::string::npos);
   auto host = row_with(dom, "data-host=\"ghcr.io\"");
+  CHECK(host.find("data-state=\"backing-off\"") != std::string::npos);
   CHECK(host.find("backing off") != std::string::npos);
+  CHECK(host.find("datetime=\"2026-11-28T16:00:30Z\"") != std::string::npos);
   CHECK(host.find("429 Too Many Requests") != std::string::npos);
+  CHECK(host.find("31 in the last minute") != std::string::npos);
+  CHECK(host.find("2 / 17") != std::string::npos);
+  CHECK(host.find("0 left (registry limit)") != std::string::npos);
+  CHECK(host.find("3 repositories") != std::string::npos);
+  auto quay = row_with(dom, "data-host=\"quay.io\"");
+  CHECK(quay.find("data-state=\"not-answering\"") != std::string::npos);
+  CHECK(quay.find(">not answering<") != std::string::npos);
+  CHECK(quay.find("did not answer: &lt;script&gt;") != std::string::npos);
 }
 
 TEST_CASE("with an API token the page asks for it and shows no data") {

@@ -18,7 +18,8 @@ inline ui::time_point at(long seconds_since_epoch) {
 /// A fixed snapshot with one of everything the page must show: a healthy
 /// automated workload with a pending update, a locked one whose lock
 /// message is hostile markup, one with a sync error, a failing repository
-/// fetch, events of each kind and a registry host backing off.
+/// fetch, events of each kind, a registry host backing off and one whose
+/// actor does not answer.
 inline ui::status_snapshot sample_snapshot() {
   ui::status_snapshot s;
   s.generated = at(1795881600); // 2026-11-28T16:00:00Z
@@ -113,7 +114,20 @@ inline ui::status_snapshot sample_snapshot() {
   ghcr.requests = 420;
   ghcr.throttled = 7;
   ghcr.last_error = "429 Too Many Requests";
+  ghcr.last_error_at = at(1795881580);
+  ghcr.backoff_until = at(1795881630);
+  ghcr.requests_last_minute = 31;
+  ghcr.in_flight = 2;
+  ghcr.queued = 17;
+  ghcr.ratelimit_remaining = 0;
+  ghcr.repositories = 3;
   s.registry_hosts.push_back(ghcr);
+  ui::registry_host_status quay;
+  quay.host = "quay.io";
+  quay.answering = false;
+  quay.last_error = "host actor did not answer: " + script_text;
+  quay.repositories = 1;
+  s.registry_hosts.push_back(quay);
   return s;
 }
 
