@@ -13,12 +13,14 @@
 #include <sstream>
 #include <sys/socket.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 #include <git2/sys/stream.h>
 
 #include "adapters/git/error.hpp"
 #include "adapters/git/known_hosts.hpp"
+#include "adapters/git/proxy.hpp"
 
 namespace fluxd::git {
 
@@ -36,6 +38,10 @@ struct network_deadline {
   bool done = false;
   bool expired = false;
   std::thread watchdog;
+  /// Plain-http remotes behind a proxy: every socket goes to the proxy and
+  /// is tunnelled with CONNECT (libgit2 1.5 would send a proxy's request
+  /// to the server itself: libgit2 issue 5650).
+  std::string tunnel_host, tunnel_port;
 
   explicit network_deadline(clock_type::time_point d) : deadline(d) {
     watchdog = std::thread{[this] {
@@ -121,14 +127,63 @@ int wait_fd(int fd, short events, const char* what) {
   return 0;
 }
 
+/// Asks the proxy on `fd` for a tunnel to host:port; -1 with the error set
+/// when it refuses or does not answer in time.
+int open_tunnel(int fd, const std::string& host, const std::string& port) {
+  auto target = host + ":" + port;
+  auto request = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target
+                 + "\r\n\r\n";
+  std::size_t off = 0;
+  while (off < request.size()) {
+    if (wait_fd(fd, POLLOUT, "writing to the proxy") < 0)
+      return -1;
+    auto n = ::send(fd, request.data() + off, request.size() - off,
+                    MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      git_error_set_str(GIT_ERROR_NET, "the proxy closed the connection");
+      return -1;
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  // Byte by byte: what follows the answer's head belongs to the tunnel.
+  std::string head;
+  while (head.size() < 16384
+         && (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n"))) {
+    if (wait_fd(fd, POLLIN, "waiting for the proxy") < 0)
+      return -1;
+    char c;
+    auto n = ::recv(fd, &c, 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      git_error_set_str(GIT_ERROR_NET, "the proxy closed the connection");
+      return -1;
+    }
+    head.push_back(c);
+  }
+  auto status = head.substr(0, head.find("\r\n"));
+  auto sp = status.find(' ');
+  if (sp == std::string::npos || status.compare(sp + 1, 3, "200") != 0) {
+    auto msg = "proxy refused a tunnel to " + target + ": " + status;
+    git_error_set_str(GIT_ERROR_NET, msg.c_str());
+    return -1;
+  }
+  return 0;
+}
+
 int stream_connect(git_stream* stream) {
   auto st = reinterpret_cast<socket_stream*>(stream);
+  bool tunnel = current_scope && !current_scope->tunnel_host.empty();
+  const char* host = tunnel ? current_scope->tunnel_host.c_str() : st->host;
+  const char* port = tunnel ? current_scope->tunnel_port.c_str() : st->port;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(st->host, st->port, &hints, &res); rc != 0) {
-    auto msg = std::string{"failed to resolve address for "} + st->host + ": "
+  if (int rc = ::getaddrinfo(host, port, &hints, &res); rc != 0) {
+    auto msg = std::string{"failed to resolve address for "} + host + ": "
                + ::gai_strerror(rc);
     git_error_set_str(GIT_ERROR_NET, msg.c_str());
     return -1;
@@ -166,17 +221,23 @@ int stream_connect(git_stream* stream) {
     }
     if (rc == 0) {
       ::fcntl(fd, F_SETFL, flags);
-      st->s = fd;
+      ::freeaddrinfo(res);
       if (current_scope)
         current_scope->add(fd);
-      ::freeaddrinfo(res);
+      if (tunnel && open_tunnel(fd, st->host, st->port) < 0) {
+        if (current_scope)
+          current_scope->remove(fd);
+        ::close(fd);
+        return -1;
+      }
+      st->s = fd;
       return 0;
     }
     ::close(fd);
   }
   ::freeaddrinfo(res);
-  auto msg = std::string{"failed to connect to "} + st->host + " port "
-             + st->port + ": " + last;
+  auto msg = std::string{"failed to connect to "} + host + " port " + port
+             + (tunnel ? " (the proxy)" : "") + ": " + last;
   git_error_set_str(GIT_ERROR_NET, msg.c_str());
   return -1;
 }
@@ -377,8 +438,12 @@ remote_session::remote_session(const remote_options& opts,
         std::string{home ? home : ""} + "/.ssh/known_hosts";
   }
   register_stream_and_ca(opts_.ca_bundle);
+  proxy_ = proxy_for(opts_.proxy, url_);
   scope_ =
       std::make_unique<network_deadline>(clock_type::now() + opts_.timeout);
+  if (!proxy_.empty() && url_.scheme == remote_url::scheme_t::http)
+    std::tie(scope_->tunnel_host, scope_->tunnel_port) =
+        proxy_endpoint(proxy_);
   current_scope = scope_.get();
 }
 
@@ -398,10 +463,26 @@ git_remote_callbacks remote_session::callbacks() {
   return cb;
 }
 
+git_proxy_options remote_session::proxy_options() {
+  git_proxy_options po;
+  git_proxy_options_init(&po, GIT_PROXY_OPTIONS_VERSION);
+  // https: libgit2 tunnels with CONNECT. Plain http: our socket stream
+  // does (see network_deadline), so libgit2 must not know of a proxy.
+  po.type = GIT_PROXY_NONE;
+  if (!proxy_.empty() && url_.scheme == remote_url::scheme_t::https) {
+    po.type = GIT_PROXY_SPECIFIED;
+    po.url = proxy_.c_str();
+  }
+  po.certificate_check = certificate_cb;
+  po.payload = this;
+  return po;
+}
+
 git_fetch_options remote_session::fetch_options() {
   git_fetch_options fo;
   git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
   fo.callbacks = callbacks();
+  fo.proxy_opts = proxy_options();
   fo.prune = GIT_FETCH_PRUNE;
   fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   fo.update_fetchhead = 0;
@@ -412,6 +493,7 @@ git_push_options remote_session::push_options() {
   git_push_options po;
   git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
   po.callbacks = callbacks();
+  po.proxy_opts = proxy_options();
   return po;
 }
 

@@ -27,6 +27,11 @@ struct remote_options {
   std::string ca_bundle;
   std::chrono::milliseconds timeout{
       std::chrono::seconds(20)}; ///< [--git-timeout]
+  /// http(s) proxy. Empty: as git does, from the environment (`https_proxy`
+  /// / `HTTPS_PROXY` for https, `http_proxy` / `HTTP_PROXY` for http,
+  /// minus the hosts in `no_proxy` / `NO_PROXY`) or git's `http.proxy`;
+  /// "none": never; else the proxy's URL. ssh and git:// never use one.
+  std::string proxy;
 };
 
 /// One network operation (fetch, push, ls-remote) against a remote: owns
@@ -45,6 +50,8 @@ public:
   git_remote_callbacks callbacks();
   git_fetch_options fetch_options();
   git_push_options push_options();
+  /// Proxy as `remote_options::proxy` says (the strings live in this).
+  git_proxy_options proxy_options();
 
   /// Throws the most precise git_failure for a failed libgit2 call: the one
   /// a callback recorded (host key, credentials), a timeout, or libgit2's.
@@ -75,6 +82,7 @@ private:
 
   remote_options opts_;
   remote_url url_;
+  std::string proxy_; ///< http(s) proxy URL in use, "" none
   std::string operation_;
   int credential_calls_ = 0;
   int recorded_kind_ = -1;
