@@ -86,10 +86,17 @@ void fetch(self_ptr self) {
       [=](caf::error& err) { fail(self, err); });
 }
 
+/// Whether the desired state is still the one an attempt started with: a
+/// newer one must get the answer of its own attempt, not of this one.
+bool current(const resource_state& st, const std::string& checksum) {
+  return st.desired && st.desired->checksum == checksum;
+}
+
 void apply(self_ptr self) {
   auto& st = self->state;
   const auto& d = *st.desired;
   bool drift = st.waiting.empty() && !st.baseline.is_null();
+  auto checksum = d.checksum;
   st.busy = true;
   self
     ->request(st.config.worker, st.config.request_timeout, kube_apply_atom_v,
@@ -99,8 +106,12 @@ void apply(self_ptr self) {
         auto& st = self->state;
         st.busy = false;
         auto v = sync::parse_json(stored);
-        st.baseline = v;
-        set_live(self, std::move(v));
+        set_live(self, v);
+        if (!current(st, checksum)) {
+          reconcile(self); // superseded while in flight: apply the new one
+          return;
+        }
+        st.baseline = std::move(v);
         succeeded(self);
         if (drift)
           st.log.info("drift corrected", {{"resource", st.config.id}});
@@ -110,7 +121,14 @@ void apply(self_ptr self) {
         if (st.again)
           reconcile(self);
       },
-      [=](caf::error& err) { fail(self, err); });
+      [=](caf::error& err) {
+        if (!current(self->state, checksum)) {
+          self->state.busy = false;
+          reconcile(self);
+          return;
+        }
+        fail(self, err);
+      });
 }
 
 bool in_sync(const resource_state& st) {
