@@ -60,7 +60,8 @@ caf::timespan span(config::duration d) {
 std::vector<child_spec>
 repository_children(const config::daemon_config& flags,
                     std::function<void(const git_status&)> on_git_status,
-                    health::readiness* readiness, event_sink_actor events) {
+                    health::readiness* readiness,
+                    std::function<event_sink_actor()> events) {
   log::logger log{"sync"};
   auto handles = std::make_shared<live_handles>();
   auto out = git_children(flags, std::move(on_git_status));

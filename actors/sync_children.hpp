@@ -17,12 +17,12 @@ namespace fluxd {
 /// a --git-url and a Kubernetes configuration (--kube-config, KUBECONFIG,
 /// ~/.kube/config or in-cluster). Without one, fluxd logs why and does not
 /// sync. `on_git_status` goes to git_children(); `readiness` gets
-/// "cluster" (it must outlive the actors); `events` (optional) gets a
-/// `sync` event after each sync that brought commits.
+/// "cluster" (it must outlive the actors); `events` (optional, looked up on
+/// every event) gets a `sync` event after each sync that brought commits.
 std::vector<child_spec>
 repository_children(const config::daemon_config& flags,
                     std::function<void(const git_status&)> on_git_status,
                     health::readiness* readiness,
-                    event_sink_actor events = {});
+                    std::function<event_sink_actor()> events = {});
 
 } // namespace fluxd

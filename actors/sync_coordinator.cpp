@@ -241,9 +241,15 @@ void move_marker(self_ptr self, const std::string& revision) {
       .then(done, failed);
 }
 
+event_sink_actor event_sink(self_ptr self) {
+  auto& events = self->state.config.events;
+  return events ? events() : event_sink_actor{};
+}
+
 void send_event(self_ptr self, const sync::sync_event& ev) {
-  self->send(self->state.config.events,
-             fluxd_event{"sync", sync::event_json(ev), caf::make_timestamp()});
+  if (auto sink = event_sink(self))
+    self->send(sink, fluxd_event{"sync", sync::event_json(ev),
+                                 caf::make_timestamp()});
 }
 
 /// Reads the job notes of the commits from `next` on (one request at a
@@ -275,7 +281,7 @@ void emit_sync_event(self_ptr self, const std::string& from,
                      const sync_run& run) {
   auto& st = self->state;
   auto mirror = st.config.mirror ? st.config.mirror() : git_mirror_actor{};
-  if (!st.config.events || !mirror)
+  if (!event_sink(self) || !mirror)
     return;
   auto ev = std::make_shared<sync::sync_event>();
   ev->initial = from.empty();

@@ -44,9 +44,10 @@ struct sync_coordinator_config {
   caf::timespan retry_max = std::chrono::seconds(30);
   int workers = 4; ///< concurrent Kubernetes calls
   health::readiness* readiness = nullptr; ///< "cluster"
-  /// Gets a `sync` event after each sync that brought new commits (§7.7);
-  /// null: no events.
-  event_sink_actor events;
+  /// Gets a `sync` event after each sync that brought new commits (§7.7).
+  /// Looked up on every event (the notifier may have been restarted);
+  /// empty or returning null: no events.
+  std::function<event_sink_actor()> events;
 };
 
 /// Private messages: watch events, timers.

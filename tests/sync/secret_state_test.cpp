@@ -22,10 +22,10 @@ const char* deploy_key_secret =
 /// fluxd's repository children under this test's scoped actor.
 struct fluxd_daemon {
   fluxd_daemon(caf::actor_system& sys, const config::daemon_config& flags,
-         event_sink_actor events)
+               event_sink_actor events)
     : sys(sys),
       specs(repository_children(flags, [](const git_status&) {}, nullptr,
-                                std::move(events))),
+                                [events] { return events; })),
       parent(sys) {
     for (auto& s : specs)
       children[s.name] = s.start(parent.ptr());

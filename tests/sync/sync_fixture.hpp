@@ -183,7 +183,8 @@ struct env {
     sc.retry_max = 1s;
     sc.workers = 3;
     sink = sys->spawn(event_sink, events);
-    sc.events = caf::actor_cast<event_sink_actor>(sink);
+    auto to = caf::actor_cast<event_sink_actor>(sink);
+    sc.events = [to] { return to; };
     if (opts.coordinator)
       coordinator = sys->spawn(sync_coordinator, sc);
   }
