@@ -16,6 +16,11 @@ struct api_daemon_config {
   std::vector<std::string> mirror_path{"repositories", "git-mirror"};
   /// Where the registry scanner is found, for image notifications.
   std::vector<std::string> scanner_path{"registries", "registry-scanner"};
+  std::vector<std::string> cluster_path{"cluster", "cluster-view"};
+  std::vector<std::string> sync_path{"repositories", "sync"};
+  std::vector<std::string> jobs_path{"automation", "jobs"};
+  std::vector<std::string> automation_path{"automation", "automation"};
+  bool git_readonly = false; ///< --git-readonly: ReadOnlyMode
   /// From the flags: what git-repo-config reports besides the status.
   std::string git_url; ///< sanitised
   std::string git_branch;
@@ -23,14 +28,19 @@ struct api_daemon_config {
   std::string version;
   /// Every actor request of an HTTP call gets this long.
   std::chrono::milliseconds timeout{2000};
+  /// Plans (computed inside the request, as Flux v1) and export get this.
+  std::chrono::milliseconds long_timeout{60000};
 };
 
 /// The Flux API answered by fluxd's actors, one CAF request (with a
-/// timeout) per question from the HTTP worker thread. Today it covers what
-/// the git mirror knows: git-repo-config, sync status (marker..ref),
-/// notify (git fetch now; image: a priority rescan by the registry
-/// scanner when one runs), version. Workloads, images, jobs and export wait
-/// for the cluster, automation and job actors and answer a 500 saying so.
+/// timeout) per question from the HTTP worker thread: workloads from the
+/// cluster view's watches joined with the policies at git's head (the
+/// automation actor) and the last sync's errors; images from the
+/// automation actor; releases and jobs through the repository's job queue;
+/// sync status from the sync coordinator's marker and the mirror's log;
+/// notify as a fetch or a priority rescan. An actor that is not running
+/// (no Kubernetes configuration, no --git-url) makes its questions answer
+/// a 500 that says which.
 class api_daemon : public api::daemon_api {
 public:
   api_daemon(caf::actor_system& sys, api_daemon_config cfg);
@@ -53,6 +63,9 @@ public:
 private:
   caf::actor find(const std::vector<std::string>& path);
   caf::actor mirror() { return find(cfg_.mirror_path); }
+  /// The synced revision: the sync coordinator's when it runs, else the
+  /// mirror's marker tag.
+  std::string synced_revision();
 
   caf::actor_system& sys_;
   api_daemon_config cfg_;

@@ -91,6 +91,8 @@ void check(self_ptr self) {
     st.recheck = true;
     return;
   }
+  if (!st.cfg.jobs) // read-only, or scanning disabled: nothing to commit
+    return;
   if (st.automated.empty()) {
     st.log.debug("no automated workloads");
     return;
@@ -156,6 +158,10 @@ void on_revision(self_ptr self, const git_revision& r) {
         }
         st.revision = files.revision;
         st.automated = release::automated_containers(st.git);
+        st.log.debug("read the workloads at the branch head",
+                     {{"revision", st.revision},
+                      {"resources", st.git.resources.size()},
+                      {"automated", st.automated.size()}});
         watch_repositories(self);
         schedule_check(self);
       },
@@ -217,6 +223,16 @@ image_rows(const manifests::load_result& git,
   return out;
 }
 
+git_workloads workloads_of(const std::string& revision,
+                           const manifests::load_result& git) {
+  git_workloads out;
+  out.revision = revision;
+  for (auto& [id, r] : git.resources)
+    if (manifests::is_workload_kind(r.kind))
+      out.workloads.push_back({id, manifests::policies_of(r.annotations)});
+  return out;
+}
+
 automation_impl::behavior_type
 automation(automation_impl::stateful_pointer<automation_state> self,
            automation_config cfg) {
@@ -252,6 +268,9 @@ automation(automation_impl::stateful_pointer<automation_state> self,
     },
     [=](list_images_atom) {
       return image_rows(self->state.git, self->state.images);
+    },
+    [=](git_workloads_atom) {
+      return workloads_of(self->state.revision, self->state.git);
     },
     [=](auto_tick_atom, uint64_t generation) {
       if (generation != self->state.tick_generation)

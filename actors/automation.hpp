@@ -19,7 +19,9 @@ namespace fluxd {
 
 struct automation_config {
   git_mirror_actor mirror;
+  /// Null with --registry-disable-scanning: rows show no image data.
   registry_scanner_actor scanner;
+  /// Null with --git-readonly: the workloads are read, nothing is queued.
   job_queue_actor jobs;
   manifests::load_options load;
   /// --automation-interval: a check at least this often.
@@ -59,6 +61,10 @@ struct automation_state {
 automation_impl::behavior_type
 automation(automation_impl::stateful_pointer<automation_state> self,
            automation_config cfg);
+
+/// The workloads of `git` (at `revision`) with their policies.
+git_workloads workloads_of(const std::string& revision,
+                           const manifests::load_result& git);
 
 /// list-images rows for every container of every workload in `git`.
 std::vector<container_images>

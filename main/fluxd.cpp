@@ -9,6 +9,11 @@
 
 #include "caf/all.hpp"
 
+#include "actors/automation_children.hpp"
+#include "actors/child_handles.hpp"
+#include "actors/cluster_children.hpp"
+#include "actors/notifier.hpp"
+#include "actors/registry_children.hpp"
 #include "actors/sync_children.hpp"
 #include "actors/status_collector.hpp"
 #include "actors/supervisor.hpp"
@@ -25,17 +30,25 @@
 #include "adapters/ui/sources.hpp"
 #include "adapters/ui/store.hpp"
 #include "fluxd/version.hpp"
+#include "adapters/registry/credentials.hpp"
+#include "messages/automation.hpp"
+#include "messages/cluster.hpp"
 #include "messages/core.hpp"
 #include "messages/git.hpp"
+#include "messages/registry.hpp"
 #include "messages/sync.hpp"
 
 namespace {
 
 using fluxd::config::daemon_config;
 
-/// One supervisor per area; later areas add their children here.
-fluxd::supervisor_config root_supervision(const daemon_config& flags,
-                                          fluxd::health::readiness& ready) {
+/// One supervisor per area. Children record their handles in `handles`,
+/// where the actors of later areas find them.
+fluxd::supervisor_config root_supervision(
+  const daemon_config& flags, fluxd::health::readiness& ready,
+  std::vector<fluxd::child_spec> notifier,
+  std::shared_ptr<fluxd::child_handles> handles,
+  std::shared_ptr<fluxd::registry::swappable_credentials> pull_secrets) {
   auto area = [](std::string name,
                  std::vector<fluxd::child_spec> children = {}) {
     fluxd::child_spec spec;
@@ -52,14 +65,28 @@ fluxd::supervisor_config root_supervision(const daemon_config& flags,
   fluxd::supervisor_config root;
   root.name = "root";
   // Started in this order, stopped in reverse.
-  root.children = {area("cluster"), area("registries"),
-                   area("repositories",
-                        fluxd::repository_children(
-                          flags,
-                          [&ready](const fluxd::git_status& st) {
-                            ready.set("git", st.status == "ready", st.error);
-                          }, &ready)),
-                   area("automation"), area("api")};
+  auto on_git_status = [&ready](const fluxd::git_status& st) {
+    ready.set("git", st.status == "ready", st.error);
+  };
+  root.children = {
+    area("events", fluxd::recorded(std::move(notifier), handles)),
+    area("cluster",
+         fluxd::recorded(fluxd::cluster_children(flags, pull_secrets),
+                         handles)),
+    area("registries", fluxd::recorded(fluxd::registry_children(
+                                         flags, std::move(pull_secrets)),
+                                       handles)),
+    area("repositories",
+         fluxd::recorded(
+           fluxd::repository_children(
+             flags, on_git_status, &ready,
+             [handles] {
+               return caf::actor_cast<fluxd::event_sink_actor>(
+                 handles->get("notifier"));
+             }),
+           handles)),
+    area("automation", fluxd::automation_children(flags, handles)),
+    area("api")};
   return root;
 }
 
@@ -118,6 +145,15 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
     std::chrono::seconds(2));
   fluxd::ui::add_routes(http, std::move(ui_opts));
 
+  // Checked before anything starts: a bad URL or secret file stops fluxd.
+  std::vector<fluxd::child_spec> notifier;
+  try {
+    notifier = fluxd::notifier_children(cfg);
+  } catch (const std::exception& e) {
+    logger.error("cannot configure notifications", {{"err", e.what()}});
+    return 1;
+  }
+
   if (!cfg.webhook_secret_file.empty()) {
     fluxd::api::webhook_options hooks;
     try {
@@ -147,20 +183,34 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   readiness.set("api", true);
 
   caf::actor_system_config sys_cfg;
+  sys_cfg.add_message_types<caf::id_block::fluxd_core>();
   sys_cfg.add_error_category(caf::atom("fluxd"), fluxd::render_errc);
   sys_cfg.add_message_types<caf::id_block::fluxd_git>();
   sys_cfg.add_error_category(caf::atom("git"), fluxd::render_git_error);
   sys_cfg.add_message_types<caf::id_block::fluxd_sync>();
   sys_cfg.add_error_category(caf::atom("sync"), fluxd::render_sync_error);
+  sys_cfg.add_message_types<caf::id_block::fluxd_registry>();
+  sys_cfg.add_error_category(caf::atom("registry"),
+                             fluxd::render_registry_error);
+  sys_cfg.add_message_types<caf::id_block::fluxd_auto>();
+  sys_cfg.add_error_category(caf::atom("job"), fluxd::render_job_error);
+  sys_cfg.add_message_types<caf::id_block::fluxd_cluster>();
+  sys_cfg.add_error_category(caf::atom("cluster"),
+                             fluxd::render_cluster_error);
   caf::actor_system sys{sys_cfg};
   if (!cfg.git_url.empty())
     readiness.set("git", false, "not cloned yet");
-  auto root = sys.spawn(fluxd::supervisor, root_supervision(cfg, readiness));
+  auto handles = std::make_shared<fluxd::child_handles>();
+  auto pull_secrets = std::make_shared<fluxd::registry::swappable_credentials>();
+  auto root = sys.spawn(fluxd::supervisor,
+                        root_supervision(cfg, readiness, std::move(notifier),
+                                         handles, pull_secrets));
   fluxd::api_daemon_config api_cfg;
   api_cfg.root = root;
   api_cfg.git_url = fluxd::ui::strip_credentials(cfg.git_url);
   api_cfg.git_branch = cfg.git_branch;
   api_cfg.git_paths = cfg.git_path;
+  api_cfg.git_readonly = cfg.git_readonly;
   api_cfg.version = fluxd::version;
   fluxd::api_daemon actor_api{sys, api_cfg};
   api_daemon.set(&actor_api);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,29 @@ typename Inspector::result_type inspect(Inspector& f, container_images& x) {
            x.filtered, x.automated, x.locked, x.problem);
 }
 
+/// A workload at the branch head and its policies (names without prefix),
+/// as list-workloads shows them.
+struct git_workload {
+  std::string id;
+  std::map<std::string, std::string> policies;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, git_workload& x) {
+  return f(caf::meta::type_name("git_workload"), x.id, x.policies);
+}
+
+/// The workloads of one revision ("" before the first was loaded).
+struct git_workloads {
+  std::string revision;
+  std::vector<git_workload> workloads;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, git_workloads& x) {
+  return f(caf::meta::type_name("git_workloads"), x.revision, x.workloads);
+}
+
 /// A structured event (sync, commit, release, autorelease, policy).
 struct fluxd_event {
   std::string type;
@@ -106,6 +130,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_auto, fluxd::type_id_range::automation)
   CAF_ADD_TYPE_ID(fluxd_auto, (fluxd::container_images))
   CAF_ADD_TYPE_ID(fluxd_auto, (std::vector<fluxd::container_images>))
   CAF_ADD_TYPE_ID(fluxd_auto, (fluxd::fluxd_event))
+  CAF_ADD_TYPE_ID(fluxd_auto, (fluxd::git_workload))
+  CAF_ADD_TYPE_ID(fluxd_auto, (std::vector<fluxd::git_workload>))
+  CAF_ADD_TYPE_ID(fluxd_auto, (fluxd::git_workloads))
   CAF_ADD_ATOM(fluxd_auto, fluxd, job_submit_atom, "jobsubmit")
   CAF_ADD_ATOM(fluxd_auto, fluxd, job_status_atom, "jobstatus")
   CAF_ADD_ATOM(fluxd_auto, fluxd, job_wait_atom, "jobwait")
@@ -114,6 +141,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_auto, fluxd::type_id_range::automation)
   CAF_ADD_ATOM(fluxd_auto, fluxd, auto_check_atom, "autocheck")
   CAF_ADD_ATOM(fluxd_auto, fluxd, auto_tick_atom, "autotick")
   CAF_ADD_ATOM(fluxd_auto, fluxd, auto_sub_atom, "autosub")
+  CAF_ADD_ATOM(fluxd_auto, fluxd, git_workloads_atom, "gitwloads")
 CAF_END_TYPE_ID_BLOCK(fluxd_auto)
 
 namespace fluxd {
@@ -143,6 +171,8 @@ using automation_actor = caf::typed_actor<
   caf::reacts_to<git_revision>, caf::reacts_to<repo_snapshot>,
   caf::reacts_to<auto_check_atom>,
   /// Every container of every workload in git with its newest allowed tag.
-  caf::replies_to<list_images_atom>::with<std::vector<container_images>>>;
+  caf::replies_to<list_images_atom>::with<std::vector<container_images>>,
+  /// The workloads at the branch head with their policies.
+  caf::replies_to<git_workloads_atom>::with<git_workloads>>;
 
 } // namespace fluxd

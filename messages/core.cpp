@@ -17,6 +17,8 @@ std::string to_string(errc x) {
       return "adapter_failure";
     case errc::shutting_down:
       return "shutting_down";
+    case errc::dependency_stopped:
+      return "dependency_stopped";
   }
   return "unknown_error";
 }

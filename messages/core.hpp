@@ -24,6 +24,7 @@ enum class errc : uint8_t {
   unknown_child,
   adapter_failure,       ///< an adapter threw; context has its message
   shutting_down,
+  dependency_stopped, ///< an actor it depends on stopped: restart with it
 };
 
 std::string to_string(errc x);

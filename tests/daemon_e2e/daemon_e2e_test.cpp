@@ -1,0 +1,235 @@
+// fluxd as one process with every actor wired: a git repository, the
+// kube-emulator and a docker-registry on loopback, driven with fluxctl.
+// The whole mission: sync, list-workloads with policies, list-images,
+// automated image updates committed to git and applied, a lock holding a
+// workload back, a release, and a sync on demand.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <functional>
+#include <regex>
+#include <thread>
+
+#include <httplib.h>
+
+#include "tests/adapters/git/fixtures.hpp"
+#include "tests/support/kube_emulator.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/registry/local_registry.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+namespace fx = fluxd::test::gitfx;
+using fluxd::test::bin_path;
+using fluxd::test::child_process;
+
+namespace {
+
+void push(const std::string& host, const std::string& repo,
+          const std::vector<std::pair<std::string, std::string>>& tags) {
+  fluxd::test::temp_dir layout{"fluxd-oci"};
+  std::vector<fluxd::test::test_image> images;
+  for (auto& [tag, created] : tags)
+    images.push_back({tag, created, {}});
+  fluxd::test::write_oci_layout(layout.path(), images);
+  for (auto& [tag, created] : tags)
+    fluxd::test::skopeo_push(layout.path(), tag, host, repo);
+}
+
+std::string deployment(const std::string& name, const std::string& image,
+                       const std::string& annotations) {
+  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name
+         + "\n  namespace: demo\n"
+         + (annotations.empty() ? "" : "  annotations:\n" + annotations)
+         + "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: "
+         + name + "\n  template:\n    metadata:\n      labels:\n        app: "
+         + name + "\n    spec:\n      containers:\n      - name: app\n"
+         + "        image: " + image + "\n";
+}
+
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return pred();
+}
+
+struct daemon_world {
+  fluxd::test::temp_dir dir{"fluxd-daemon-e2e"};
+  fluxd::test::local_registry reg;
+  std::unique_ptr<fluxd::test::kube_emulator> kube;
+  std::unique_ptr<fx::upstream> up;
+  std::unique_ptr<child_process> fluxd;
+  std::string api; ///< http://127.0.0.1:N/api/flux
+  int port = 0;
+
+  daemon_world() {
+    push(reg.host(), "demo/app",
+         {{"1.0.0", "2024-01-01T00:00:00Z"}, {"1.1.0", "2024-02-01T00:00:00Z"}});
+    auto image = reg.host() + "/demo/app:1.0.0";
+    const std::string auto_ann =
+      "    fluxcd.io/automated: \"true\"\n"
+      "    fluxcd.io/tag.app: semver:~1\n";
+    const std::string locked_ann =
+      auto_ann + "    fluxcd.io/locked: \"true\"\n"
+                 "    fluxcd.io/locked_user: Jane\n";
+    up = std::make_unique<fx::upstream>(
+      dir.path(), "cfg",
+      std::map<std::string, std::string>{
+        {"deploy/ns.yaml",
+         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"},
+        {"deploy/auto.yaml", deployment("auto", image, auto_ann)},
+        {"deploy/held.yaml", deployment("held", image, locked_ann)},
+        {"deploy/plain.yaml", deployment("plain", image, "")}});
+    fluxd::test::kube_emulator::options ko;
+    kube = std::make_unique<fluxd::test::kube_emulator>(
+      dir.path() + "/kubeconfig", ko);
+    child_process::options po;
+    po.env["KUBECONFIG"] = kube->kubeconfig();
+    fluxd = std::make_unique<child_process>(
+      std::vector<std::string>{
+        bin_path("fluxd"), "--listen=127.0.0.1:0",
+        "--state-dir=" + dir.path() + "/state",
+        "--git-url=" + up->file_url(), "--git-branch=master",
+        "--git-path=deploy", "--git-poll-interval=1s",
+        "--sync-interval=1m", "--registry-insecure-host=" + reg.host(),
+        "--automation-interval=1h", "--log-level=debug",
+        "--automation-batch-window=200ms"},
+      po);
+    REQUIRE(fluxd->wait_for_output("listening for HTTP", 20s));
+    std::smatch m;
+    auto err = fluxd->stderr_text();
+    REQUIRE(std::regex_search(err, m,
+                              std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
+    port = std::stoi(m[1]);
+    api = "http://127.0.0.1:" + std::to_string(port) + "/api/flux";
+  }
+
+  fluxd::test::run_result fluxctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {bin_path("fluxctl"), "--url", api});
+    return fluxd::test::run(args, 60s);
+  }
+
+  /// The image of the `app` container of a deployment, in git or the cluster.
+  std::string git_image(const std::string& name) {
+    auto text = fx::git({"show", "master:deploy/" + name + ".yaml"}, up->bare);
+    std::smatch m;
+    std::regex_search(text, m, std::regex{"image: (\\S+)"});
+    return m.size() > 1 ? m[1].str() : "";
+  }
+  std::string live_image(const std::string& name) {
+    auto r = fluxd::test::run(
+      {"kubectl", "--kubeconfig", kube->kubeconfig(), "-n", "demo", "get",
+       "deployment", name, "-o",
+       "jsonpath={.spec.template.spec.containers[0].image}"},
+      20s);
+    return r.status == 0 ? r.out : "";
+  }
+
+  std::string log() { return fluxd->stderr_text(); }
+
+  /// fluxd's log stays beside the test binary for whoever reads a failure.
+  ~daemon_world() {
+    if (fluxd)
+      fluxd::test::write_file("daemon_e2e_fluxd.log", fluxd->stderr_text());
+  }
+};
+
+} // namespace
+
+TEST_CASE("fluxd wired end to end: workloads, images, automation, lock, "
+          "release and sync") {
+  if (!fluxd::test::have_program("kubectl")
+      || !fluxd::test::have_program("skopeo")) {
+    WARN("kubectl or skopeo missing: skipped");
+    return;
+  }
+  daemon_world w;
+  auto v1 = w.reg.host() + "/demo/app:1.0.0";
+  auto v11 = w.reg.host() + "/demo/app:1.1.0";
+  auto v12 = w.reg.host() + "/demo/app:1.2.0";
+
+  // The first sync puts every deployment in the cluster.
+  REQUIRE(eventually([&] { return !w.live_image("plain").empty(); }, 30s));
+
+  // list-workloads: rows from the cluster, policies from git.
+  fluxd::test::run_result wl;
+  eventually([&] {
+    wl = w.fluxctl({"list-workloads", "-n", "demo"});
+    return wl.status == 0 && wl.out.find("automated") != std::string::npos;
+  }, 20s);
+  INFO(wl.out << wl.err);
+  REQUIRE(wl.status == 0);
+  CHECK(std::regex_search(wl.out,
+                          std::regex{"demo:deployment/auto\\s+app\\s+.*automated"}));
+  CHECK(std::regex_search(wl.out,
+                          std::regex{"demo:deployment/held\\s.*locked"}));
+  CHECK(wl.out.find("demo:deployment/plain") != std::string::npos);
+
+  auto json = w.fluxctl({"list-workloads", "-n", "demo", "-o", "json"});
+  REQUIRE(json.status == 0);
+  CHECK(json.out.find(R"("locked_user":"Jane")") != std::string::npos);
+
+  // list-images: the tags of the repository, the running one marked.
+  fluxd::test::run_result li;
+  eventually([&] {
+    li = w.fluxctl({"list-images", "-w", "demo:deployment/plain"});
+    return li.status == 0 && li.out.find("1.1.0") != std::string::npos;
+  }, 20s);
+  INFO(li.out << li.err);
+  REQUIRE(li.status == 0);
+  CHECK(li.out.find("1.1.0") != std::string::npos);
+  CHECK(std::regex_search(li.out, std::regex{"'->\\s+1\\.0\\.0"}));
+
+  // Automation: the newest tag in the filter is committed to git for the
+  // automated workload, and applied; the locked one is held back.
+  INFO("fluxd's log: build/tests/daemon_e2e/daemon_e2e_fluxd.log");
+  REQUIRE(eventually([&] { return w.git_image("auto") == v11; }, 40s));
+  CHECK(w.git_image("held") == v1);
+  CHECK(w.git_image("plain") == v1);
+  REQUIRE(eventually([&] { return w.live_image("auto") == v11; }, 30s));
+  CHECK(w.live_image("held") == v1);
+
+  // A new tag pushed and announced: committed and applied in seconds.
+  push(w.reg.host(), "demo/app", {{"1.2.0", "2024-03-01T00:00:00Z"}});
+  httplib::Client http{"127.0.0.1", w.port};
+  auto res = http.Post(
+    "/api/flux/v11/notify",
+    R"({"Kind":"image","Source":{"Name":{"Domain":")" + w.reg.host()
+      + R"(","Image":"demo/app"}}})",
+    "application/json");
+  REQUIRE(res);
+  CHECK(res->status / 100 == 2);
+  REQUIRE(eventually([&] { return w.git_image("auto") == v12; }, 30s));
+  CHECK(w.git_image("held") == v1);
+
+  // A release by hand: a job, a commit, the cluster follows.
+  auto rel = w.fluxctl({"release", "--workload=demo:deployment/plain",
+                        "--update-image=" + v11});
+  INFO(rel.out << rel.err);
+  REQUIRE(rel.status == 0);
+  CHECK(w.git_image("plain") == v11);
+  REQUIRE(eventually([&] { return w.live_image("plain") == v11; }, 30s));
+
+  // A locked workload refuses a release without --force.
+  // (-v: Flux v1's fluxctl hides skipped workloads at verbosity 0.)
+  auto held = w.fluxctl({"release", "-v", "--workload=demo:deployment/held",
+                         "--update-image=" + v12});
+  INFO(held.out << held.err);
+  CHECK(std::regex_search(held.out,
+                          std::regex{"demo:deployment/held\\s+skipped\\s+locked"}));
+  CHECK(w.git_image("held") == v1);
+
+  // fluxctl sync waits until the head is applied.
+  auto sync = w.fluxctl({"sync"});
+  INFO(sync.out << sync.err);
+  CHECK(sync.status == 0);
+
+  w.fluxd->signal(SIGTERM);
+  CHECK(w.fluxd->wait(20s) == 0);
+}
