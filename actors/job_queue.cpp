@@ -247,7 +247,8 @@ void commit(self_ptr self, job_status s,
                               {"type", s.spec.type()},
                               {"revision", w.revision}});
         emit(self, "commit",
-             release::note_json(s.id, s.spec, s.outcome));
+             release::commit_event_json(s.id, s.spec, s.outcome,
+                                        w.revision));
         // Let the mirror (and so the sync) see the new head now.
         self->request(self->state.cfg.mirror, self->state.cfg.job_timeout,
                       git_fetch_atom_v)

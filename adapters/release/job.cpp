@@ -83,6 +83,15 @@ std::string note_json(const std::string& job_id, const update_spec& spec,
     {"jobID", job_id}, {"spec", to_json(spec)}, {"result", to_json(r)}});
 }
 
+std::string commit_event_json(const std::string& job_id,
+                              const update_spec& spec, const result& r,
+                              const std::string& revision) {
+  return json::serialize(json::object{{"jobID", job_id},
+                                      {"spec", to_json(spec)},
+                                      {"result", to_json(r)},
+                                      {"revision", revision}});
+}
+
 job_note parse_note(std::string_view text) {
   job_note n;
   boost::system::error_code ec;

@@ -37,6 +37,12 @@ job_status status_from_json(std::string_view text);
 std::string note_json(const std::string& job_id, const update_spec& spec,
                       const result& r);
 
+/// The event of a job's commit: the note plus the pushed `revision`, so a
+/// notification can name the commit.
+std::string commit_event_json(const std::string& job_id,
+                              const update_spec& spec, const result& r,
+                              const std::string& revision);
+
 /// A note read back from git; `ok` false when the text is not a job note.
 struct job_note {
   bool ok = false;

@@ -178,6 +178,9 @@ TEST_CASE("job ids, statuses and notes") {
   CHECK(serialize(note.spec) == serialize(s));
   CHECK(note.outcome.at("default:deployment/a").per_container[0].target ==
         "a:2");
+  auto event = commit_event_json(id, s, r, "0123abc");
+  CHECK(event.find(R"("revision":"0123abc")") != std::string::npos);
+  CHECK(parse_note(event).job_id == id);
   CHECK_FALSE(parse_note("not json").ok);
   CHECK_FALSE(parse_note(R"({"sync":"x"})").ok);
 
