@@ -326,15 +326,26 @@ std::string api_daemon::export_cluster() {
 }
 
 api::git_config api_daemon::git_repo_config(bool regenerate) {
-  if (regenerate)
+  if (regenerate && !cfg_.public_ssh_key)
     throw unavailable("regenerating the SSH key",
-                      "fluxd does not manage a deploy key yet");
+                      "fluxd manages no deploy key (the git URL is not ssh)");
   api::git_config c;
   c.url = cfg_.git_url;
   c.branch = cfg_.git_branch;
   for (auto& p : cfg_.git_paths)
     c.path += (c.path.empty() ? "" : ",") + p;
-  c.public_ssh_key.key = ""; // no keyring: Flux v1's empty key
+  if (cfg_.public_ssh_key) {
+    try {
+      c.public_ssh_key = cfg_.public_ssh_key(regenerate);
+    } catch (const std::exception& e) {
+      throw api::api_error{http::flux_error{
+          "server",
+          std::string("fluxd could not read or regenerate its SSH deploy "
+                      "key:\n\n    ")
+              + e.what() + "\n",
+          e.what()}};
+    }
+  }
   if (cfg_.git_url.empty()) {
     c.status = "unconfigured";
     return c;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct api_daemon_config {
   std::string git_branch;
   std::vector<std::string> git_paths;
   std::string version;
+  /// The deploy key (ssh::deploy_keyring::public_key / regenerate); empty
+  /// when git needs no SSH key: Flux v1's empty key.
+  std::function<api::public_key(bool regenerate)> public_ssh_key;
   /// Every actor request of an HTTP call gets this long.
   std::chrono::milliseconds timeout{2000};
   /// Plans (computed inside the request, as Flux v1) and export get this.
