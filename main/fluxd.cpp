@@ -31,6 +31,7 @@
 #include "adapters/ui/store.hpp"
 #include "fluxd/version.hpp"
 #include "adapters/registry/credentials.hpp"
+#include "adapters/ssh/deploy_key.hpp"
 #include "messages/automation.hpp"
 #include "messages/cluster.hpp"
 #include "messages/core.hpp"
@@ -182,6 +183,15 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
                 {{"addr", cfg.listen}});
   readiness.set("api", true);
 
+  // The SSH deploy key (ssh git URLs): mounted, from the Secret, or made
+  // and stored there, before the git mirror first connects.
+  std::shared_ptr<fluxd::ssh::deploy_keyring> keyring;
+  try {
+    keyring = fluxd::ssh::start_deploy_keyring(cfg);
+  } catch (const std::exception& e) {
+    logger.error("no SSH deploy key", {{"err", e.what()}});
+  }
+
   caf::actor_system_config sys_cfg;
   sys_cfg.add_message_types<caf::id_block::fluxd_core>();
   sys_cfg.add_error_category(caf::atom("fluxd"), fluxd::render_errc);
@@ -211,6 +221,10 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   api_cfg.git_branch = cfg.git_branch;
   api_cfg.git_paths = cfg.git_path;
   api_cfg.git_readonly = cfg.git_readonly;
+  if (keyring)
+    api_cfg.public_ssh_key = [keyring](bool regenerate) {
+      return regenerate ? keyring->regenerate() : keyring->public_key();
+    };
   api_cfg.version = fluxd::version;
   fluxd::api_daemon actor_api{sys, api_cfg};
   api_daemon.set(&actor_api);
