@@ -233,3 +233,64 @@ TEST_CASE("fluxd wired end to end: workloads, images, automation, lock, "
   w.fluxd->signal(SIGTERM);
   CHECK(w.fluxd->wait(20s) == 0);
 }
+
+TEST_CASE("fluxd makes its SSH deploy key: stored in the Secret, shown by "
+          "fluxctl identity, and used to clone once authorized") {
+  if (!fluxd::test::have_program("kubectl")
+      || !fluxd::test::have_program("sshd")) {
+    WARN("kubectl or sshd missing: skipped");
+    return;
+  }
+  fluxd::test::temp_dir dir{"fluxd-deploy-key"};
+  fx::upstream up{
+    dir.path(), "cfg",
+    {{"deploy/ns.yaml",
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: keyed\n"}}};
+  auto other = fx::make_key(dir.path(), "other", "ed25519");
+  fx::sshd_server sshd{dir.path() + "/sshd", {other}};
+  fluxd::test::write_file(dir.path() + "/known_hosts", sshd.known_hosts());
+  fluxd::test::kube_emulator kube{dir.path() + "/kubeconfig", {}};
+  child_process::options po;
+  po.env["KUBECONFIG"] = kube.kubeconfig();
+  child_process fluxd{
+    {bin_path("fluxd"), "--listen=127.0.0.1:0",
+     "--state-dir=" + dir.path() + "/state",
+     "--git-url=" + sshd.url(up.bare), "--git-branch=master",
+     "--git-path=deploy", "--git-poll-interval=1s",
+     "--git-known-hosts=" + dir.path() + "/known_hosts",
+     "--k8s-secret-volume-mount-path=" + dir.path() + "/mounted",
+     "--registry-disable-scanning"},
+    po};
+  REQUIRE(fluxd.wait_for_output("listening for HTTP", 20s));
+  std::smatch m;
+  auto err = fluxd.stderr_text();
+  REQUIRE(std::regex_search(err, m,
+                            std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
+  auto url = "http://127.0.0.1:" + m[1].str() + "/api/flux";
+
+  auto id = fluxd::test::run({bin_path("fluxctl"), "--url", url, "identity"});
+  INFO(id.out << id.err << fluxd.stderr_text());
+  REQUIRE(id.status == 0);
+  REQUIRE(id.out.rfind("ssh-ed25519 ", 0) == 0);
+  auto secret = fluxd::test::run(
+    {"kubectl", "--kubeconfig", kube.kubeconfig(), "get", "secret",
+     "flux-git-deploy", "-o", "jsonpath={.data.identity}"});
+  CHECK(secret.status == 0);
+  CHECK_FALSE(secret.out.empty());
+
+  // Not authorized yet: nothing synced. Authorize the key: fluxd clones
+  // over ssh with it and syncs.
+  std::this_thread::sleep_for(1s);
+  auto ns = [&] {
+    return fluxd::test::run({"kubectl", "--kubeconfig", kube.kubeconfig(),
+                             "get", "namespace", "keyed"})
+             .status
+           == 0;
+  };
+  CHECK_FALSE(ns());
+  fluxd::test::write_file(dir.path() + "/sshd/authorized_keys",
+                          fluxd::test::read_file(other + ".pub") + id.out);
+  CHECK(eventually(ns, 30s));
+  fluxd.signal(SIGTERM);
+  CHECK(fluxd.wait(20s) == 0);
+}
