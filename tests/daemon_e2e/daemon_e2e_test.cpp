@@ -225,6 +225,44 @@ TEST_CASE("fluxd wired end to end: workloads, images, automation, lock, "
                           std::regex{"demo:deployment/held\\s+skipped\\s+locked"}));
   CHECK(w.git_image("held") == v1);
 
+  // Policies through fluxctl, written to the manifest in git.
+  auto file = [&](const std::string& name) {
+    return fx::git({"show", "master:deploy/" + name + ".yaml"}, w.up->bare);
+  };
+  auto lock = w.fluxctl({"lock", "--workload=demo:deployment/plain", "-m",
+                         "hold it"});
+  INFO(lock.out << lock.err);
+  REQUIRE(lock.status == 0);
+  CHECK(std::regex_search(file("plain"),
+                          std::regex{"fluxcd.io/locked: .?true"}));
+  REQUIRE(w.fluxctl({"unlock", "--workload=demo:deployment/plain"}).status
+          == 0);
+  CHECK(file("plain").find("fluxcd.io/locked") == std::string::npos);
+  REQUIRE(w.fluxctl({"policy", "--workload=demo:deployment/plain",
+                     "--tag-all=semver:~1"})
+            .status
+          == 0);
+  CHECK(file("plain").find("fluxcd.io/tag.app: semver:~1")
+        != std::string::npos);
+
+  // A dry run plans without committing; --watch follows the rollout.
+  auto head = w.up->head();
+  auto plan = w.fluxctl({"release", "--dry-run",
+                         "--workload=demo:deployment/plain",
+                         "--update-image=" + v12});
+  INFO(plan.out << plan.err);
+  CHECK(plan.status == 0);
+  CHECK(plan.out.find("1.2.0") != std::string::npos);
+  CHECK(w.up->head() == head);
+  auto watched = w.fluxctl({"release", "--watch",
+                            "--workload=demo:deployment/plain",
+                            "--update-image=" + v12});
+  INFO(watched.out << watched.err);
+  CHECK(watched.status == 0);
+  CHECK(watched.err.find("Monitoring rollout") != std::string::npos);
+  CHECK(watched.out.find("All workloads ready.") != std::string::npos);
+  CHECK(w.git_image("plain") == v12);
+
   // fluxctl sync waits until the head is applied.
   auto sync = w.fluxctl({"sync"});
   INFO(sync.out << sync.err);
