@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <openssl/hmac.h>
 
 #include "tests/adapters/git/fixtures.hpp"
 #include "tests/support/kube_emulator.hpp"
@@ -329,6 +330,90 @@ TEST_CASE("fluxd makes its SSH deploy key: stored in the Secret, shown by "
   fluxd::test::write_file(dir.path() + "/sshd/authorized_keys",
                           fluxd::test::read_file(other + ".pub") + id.out);
   CHECK(eventually(ns, 30s));
+  fluxd.signal(SIGTERM);
+  CHECK(fluxd.wait(20s) == 0);
+}
+
+namespace {
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& body) {
+  unsigned char mac[32];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac,
+       &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[mac[i] >> 4];
+    out += hex[mac[i] & 15];
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("a signed GitHub push webhook makes fluxd fetch and apply at once "
+          "and a bad signature changes nothing") {
+  if (!fluxd::test::have_program("kubectl")) {
+    WARN("kubectl missing: skipped");
+    return;
+  }
+  fluxd::test::temp_dir dir{"fluxd-webhook-e2e"};
+  fx::upstream up{
+    dir.path(), "cfg",
+    {{"deploy/a.yaml",
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hooked\n"}}};
+  fluxd::test::kube_emulator kube{dir.path() + "/kubeconfig", {}};
+  fluxd::test::write_file(dir.path() + "/secret", "s3cret\n");
+  child_process::options po;
+  po.env["KUBECONFIG"] = kube.kubeconfig();
+  // Polling is off in practice: only the webhook can bring the change.
+  child_process fluxd{
+    {bin_path("fluxd"), "--listen=127.0.0.1:0",
+     "--state-dir=" + dir.path() + "/state", "--git-url=" + up.file_url(),
+     "--git-branch=master", "--git-path=deploy", "--git-poll-interval=1h",
+     "--sync-interval=1h", "--registry-disable-scanning",
+     "--webhook-secret-file=" + dir.path() + "/secret"},
+    po};
+  REQUIRE(fluxd.wait_for_output("listening for HTTP", 20s));
+  std::smatch m;
+  auto err = fluxd.stderr_text();
+  REQUIRE(std::regex_search(err, m,
+                            std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
+  int port = std::stoi(m[1]);
+  auto has_ns = [&](const std::string& name) {
+    return fluxd::test::run({"kubectl", "--kubeconfig", kube.kubeconfig(),
+                             "get", "namespace", name})
+             .status
+           == 0;
+  };
+  REQUIRE(eventually([&] { return has_ns("hooked"); }, 30s));
+
+  up.commit({{"deploy/b.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:"
+                               "\n  name: pushed\n"}},
+            "add a namespace");
+  auto body = R"({"ref":"refs/heads/master","repository":{"clone_url":")"
+              + up.file_url() + R"("}})";
+  httplib::Client http{"127.0.0.1", port};
+  httplib::Headers bad{{"X-GitHub-Event", "push"},
+                       {"X-GitHub-Delivery", "d-1"},
+                       {"X-Hub-Signature-256", "sha256=" + std::string(64, '0')}};
+  auto refused = http.Post("/hook/github", bad, body, "application/json");
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  std::this_thread::sleep_for(2s);
+  CHECK_FALSE(has_ns("pushed"));
+
+  httplib::Headers good{
+    {"X-GitHub-Event", "push"},
+    {"X-GitHub-Delivery", "d-2"},
+    {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex("s3cret", body)}};
+  auto ok = http.Post("/hook/github", good, body, "application/json");
+  REQUIRE(ok);
+  CHECK(ok->status / 100 == 2);
+  // Within seconds, where the next poll would come in an hour.
+  CHECK(eventually([&] { return has_ns("pushed"); }, 15s));
   fluxd.signal(SIGTERM);
   CHECK(fluxd.wait(20s) == 0);
 }
