@@ -126,10 +126,10 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   fluxd::api::install_routes(http, api_daemon,
                              fluxd::api::route_options{api_token});
 
-  // The status page: the daemon's readiness, the repository and events the
-  // status collector writes into `ui_store`, and workloads and images from
-  // the Flux API's daemon (sections it cannot answer yet say so). Registry
-  // hosts are not reported: the registry scanner is not started yet.
+  // The status page: the daemon's readiness, the repository, its sync,
+  // registry hosts and events the status collector writes into `ui_store`,
+  // and workloads and images from the Flux API's daemon (sections it cannot
+  // answer yet say so).
   auto started = std::chrono::system_clock::now();
   auto ui_store = std::make_shared<fluxd::ui::status_store>();
   fluxd::ui::routes_options ui_opts;
@@ -140,7 +140,6 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
       snap.generated = std::chrono::system_clock::now();
       fluxd::ui::fill_daemon(snap, readiness, fluxd::version, started);
       fluxd::ui::fill_from_api(snap, api_daemon);
-      snap.unavailable.push_back("registry_hosts");
       return snap;
     },
     std::chrono::seconds(2));
@@ -228,17 +227,15 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   api_cfg.version = fluxd::version;
   fluxd::api_daemon actor_api{sys, api_cfg};
   api_daemon.set(&actor_api);
-  caf::actor collector;
-  if (!cfg.git_url.empty()) {
-    fluxd::status_collector_config collect;
-    collect.root = root;
-    collect.repository.url = fluxd::ui::strip_credentials(cfg.git_url);
-    collect.repository.branch = cfg.git_branch;
-    collect.repository.paths = cfg.git_path;
-    collect.store = ui_store;
-    collector = caf::actor_cast<caf::actor>(
-      sys.spawn(fluxd::status_collector, collect));
-  }
+  // Without --git-url the collector still reports the registry hosts.
+  fluxd::status_collector_config collect;
+  collect.root = root;
+  collect.repository.url = fluxd::ui::strip_credentials(cfg.git_url);
+  collect.repository.branch = cfg.git_branch;
+  collect.repository.paths = cfg.git_path;
+  collect.store = ui_store;
+  caf::actor collector = caf::actor_cast<caf::actor>(
+    sys.spawn(fluxd::status_collector, collect));
 
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {

@@ -206,6 +206,8 @@ TEST_CASE("the page of a running fluxd shows workloads, an update, a sync "
   auto host = row_with(dom, "data-host=\"" + reg.host() + "\"");
   CHECK(host.find("data-state=\"ok\"") != std::string::npos);
   CHECK(host.find("1 repository") != std::string::npos);
+  CHECK(dom.find("data-section=\"registry_hosts\" hidden")
+        != std::string::npos);
   // Only the page's own script.
   size_t scripts = 0;
   for (auto at = dom.find("<script"); at != std::string::npos;
