@@ -1,5 +1,7 @@
 #include "actors/git_writer.hpp"
 
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 
 #include "caf/result.hpp"
@@ -60,6 +62,14 @@ void drop_repo_if_corrupt(self_ptr self, const git::git_failure& e) {
   std::filesystem::remove_all(self->state.config.work_dir, ec);
 }
 
+/// Dies at the named failpoint when the test hook chose it.
+void failpoint(self_ptr self, const char* name) {
+  if (self->state.config.failpoint != name)
+    return;
+  self->state.log.warn("failpoint: raising SIGKILL", {{"failpoint", name}});
+  std::raise(SIGKILL);
+}
+
 /// Works on the front of the queue until it is done or waits for a retry.
 void process(self_ptr self) {
   auto& st = self->state;
@@ -71,7 +81,8 @@ void process(self_ptr self) {
       auto& cfg = st.config;
       git::write_request req{cfg.branch,          to_edit_fn(job.request),
                              job.request.message, job.request.cause_user,
-                             job.request.note,    cfg.notes_ref};
+                             job.request.note,    cfg.notes_ref,
+                             [self] { failpoint(self, "after-commit"); }};
       git::head_check_fn check;
       if (cfg.verify != git::verify_mode::none)
         check = [&repo, &cfg](const std::string& head) {
@@ -83,6 +94,8 @@ void process(self_ptr self) {
         st.log.info("pushed commit", {{"branch", cfg.branch},
                                       {"revision", result.revision},
                                       {"attempts", job.attempts}});
+      if (result.changed)
+        failpoint(self, "after-push");
       job.promise.deliver(
           git_write_result{result.revision, result.changed, job.attempts});
     } catch (const git::git_failure& e) {
@@ -138,6 +151,8 @@ git_writer_impl::behavior_type
 git_writer(git_writer_impl::stateful_pointer<git_writer_state> self,
            git_writer_config config) {
   self->state.config = std::move(config);
+  if (auto* name = std::getenv("FLUXD_FAILPOINT"))
+    self->state.config.failpoint = name;
   install_handlers(self, self->state.log);
   return {
       [=](git_write_atom,

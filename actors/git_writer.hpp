@@ -29,6 +29,11 @@ struct git_writer_config {
   git::retry_policy retry;
   bool readonly = false;
   git::verify_mode verify = git::verify_mode::none;
+  /// Test hook, off unless the environment variable FLUXD_FAILPOINT names
+  /// it: `after-commit` (commit made locally, nothing pushed) or
+  /// `after-push` (pushed, the job not yet answered) raises SIGKILL there,
+  /// so tests/crash can show a restart pushes the change exactly once.
+  std::string failpoint;
 };
 
 /// The writer's settings from fluxd's flags (identity from --git-user,

@@ -27,6 +27,8 @@ write_result write_once(repository& repo, const write_request& request,
     notes_ref = request.notes_ref.empty() ? "flux" : request.notes_ref;
     repo.add_note(notes_ref, *commit, request.note, id);
   }
+  if (request.before_push)
+    request.before_push();
   repo.push_branch(request.branch, *commit, notes_ref);
   return {*commit, true};
 }

@@ -46,6 +46,9 @@ struct write_request {
   std::string cause_user; ///< author with --git-set-author
   std::string note;       ///< job note for the commit (empty: none)
   std::string notes_ref;  ///< --git-notes-ref
+  /// Test hook: runs when the commit (and note) exist locally, before the
+  /// push; may be empty.
+  std::function<void()> before_push;
 };
 
 struct write_result {
