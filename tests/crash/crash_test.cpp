@@ -287,3 +287,46 @@ TEST_CASE("killed between push and the job's answer: after restart the job "
   w.fluxd->signal(SIGTERM);
   CHECK(w.fluxd->wait(20s) == 0);
 }
+
+TEST_CASE("killed between commit and push during a release: fluxctl "
+          "fails, a release after restart pushes the change once") {
+  if (!have_tools()) {
+    WARN("kubectl or skopeo missing: skipped");
+    return;
+  }
+  crash_world w{false, "crash_release_fluxd.log"};
+  auto v11 = w.reg.host() + "/demo/app:1.1.0";
+  auto initial = w.up->head();
+  INFO("fluxd's log: build/tests/crash/crash_release_fluxd.log");
+
+  w.start("after-commit");
+  w.await_listening();
+  REQUIRE(eventually([&] {
+    auto li = w.fluxctl({"list-images", "-w", "demo:deployment/app"});
+    return li.status == 0 && li.out.find("1.1.0") != std::string::npos;
+  }, 30s));
+  auto rel = w.fluxctl(
+    {"release", "--workload=demo:deployment/app", "--update-image=" + v11});
+  INFO(rel.out << rel.err);
+  CHECK(rel.status != 0);
+  REQUIRE(w.fluxd->wait(30s) == killed);
+  CHECK(w.up->head() == initial);
+
+  std::this_thread::sleep_for(1100ms); // a new commit time, a new SHA
+  w.start("");
+  w.await_listening();
+  REQUIRE(eventually([&] {
+    auto li = w.fluxctl({"list-images", "-w", "demo:deployment/app"});
+    return li.status == 0 && li.out.find("1.1.0") != std::string::npos;
+  }, 30s));
+  auto again = w.fluxctl(
+    {"release", "--workload=demo:deployment/app", "--update-image=" + v11});
+  INFO(again.out << again.err);
+  CHECK(again.status == 0);
+  CHECK(w.git_image() == v11);
+  CHECK(w.commits_touching_app() == 2);
+  CHECK(w.up->head() != initial);
+
+  w.fluxd->signal(SIGTERM);
+  CHECK(w.fluxd->wait(20s) == 0);
+}
