@@ -194,9 +194,10 @@ std::string bare_of(const test::temp_dir& root, const std::string& dir,
   return bare;
 }
 
-long emulator_writes(kube::client& c) {
+/// Requests of one class ("get", "write", "delete") the emulator served.
+long emulator_requests(kube::client& c, const char* what = "write") {
   auto v = c.request({"GET", "/debug/requests"});
-  return static_cast<long>(v.at("write").to_number<double>());
+  return static_cast<long>(v.at(what).to_number<double>());
 }
 
 kube::client emulator_client(const test::kube_emulator& emu) {
@@ -249,16 +250,19 @@ void fluxd_sync(const test::temp_dir& root, const std::string& bare, int n,
   double took = wait_synced(*p, 1, std::chrono::minutes(30));
   double wall = std::chrono::duration<double>(
                   std::chrono::steady_clock::now() - t0).count();
-  long writes_after_sync = emulator_writes(c);
+  long writes_after_sync = emulator_requests(c);
+  long gets_after_sync = emulator_requests(c, "get");
   auto perf = perf_attach(p->pid(), "perf.noop." + std::to_string(n));
   auto ns = std::to_string(n);
   emit({"full sync " + ns + " resources", fmt(took, "s"),
         fmt(kubectl_s, "s") + " (kubectl apply --server-side)",
         took / kubectl_s, "<= 0.25x", met(took / kubectl_s <= 0.25),
         "fluxd binary, sync engine's took=; " + fmt(wall, "s")
-          + " from process start (clone, discovery); --k8s-qps=1000"});
+          + " from process start (clone, discovery); --k8s-qps=1000; "
+          + std::to_string(gets_after_sync) + " GETs and "
+          + std::to_string(writes_after_sync) + " writes at the emulator"});
   double noop = wait_synced(*p, 2, std::chrono::minutes(5));
-  long noop_writes = emulator_writes(c) - writes_after_sync;
+  long noop_writes = emulator_requests(c) - writes_after_sync;
   perf_stop(perf);
   emit({"no-op resync " + ns + " resources",
         fmt(noop * 1000, "ms", 0) + ", " + std::to_string(noop_writes)
