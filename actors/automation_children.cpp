@@ -44,9 +44,8 @@ manifests::load_options load_options_of(const config::daemon_config& flags) {
   load.paths = flags.git_path;
   if (!flags.k8s_default_namespace.empty())
     load.default_namespace = flags.k8s_default_namespace;
+  // Parsing has merged --k8s-namespace-whitelist into it.
   load.allow_namespaces = flags.k8s_allow_namespace;
-  for (auto& ns : flags.k8s_namespace_whitelist)
-    load.allow_namespaces.push_back(ns);
   return load;
 }
 

@@ -1,6 +1,5 @@
 #include "actors/cluster_children.hpp"
 
-#include <algorithm>
 
 #include "caf/actor_cast.hpp"
 #include "caf/local_actor.hpp"
@@ -26,12 +25,8 @@ std::vector<child_spec> cluster_children(
     return {};
   }
   cluster_view_config cc;
+  // Parsing has merged --k8s-namespace-whitelist into it.
   cc.allowed_namespaces = flags.k8s_allow_namespace;
-  for (const auto& ns : flags.k8s_namespace_whitelist)
-    if (std::find(cc.allowed_namespaces.begin(), cc.allowed_namespaces.end(),
-                  ns)
-        == cc.allowed_namespaces.end())
-      cc.allowed_namespaces.push_back(ns);
   cc.pull_secrets = std::move(pull_secrets);
   kube::client_options co;
   co.qps = flags.k8s_qps;

@@ -1,13 +1,12 @@
 #include "actors/sync_children.hpp"
 
 #include <fstream>
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "caf/actor_cast.hpp"
 #include "caf/local_actor.hpp"
 
+#include "actors/child_handles.hpp"
 #include "actors/git_children.hpp"
 #include "actors/sync_coordinator.hpp"
 #include "adapters/git/url.hpp"
@@ -18,21 +17,6 @@
 namespace fluxd {
 
 namespace {
-
-/// The git actors' current handles, written by their start functions.
-struct live_handles {
-  std::mutex mtx;
-  std::map<std::string, caf::actor> by_name;
-  void set(const std::string& name, caf::actor h) {
-    std::lock_guard<std::mutex> lock{mtx};
-    by_name[name] = std::move(h);
-  }
-  caf::actor get(const std::string& name) {
-    std::lock_guard<std::mutex> lock{mtx};
-    auto it = by_name.find(name);
-    return it == by_name.end() ? caf::actor{} : it->second;
-  }
-};
 
 std::string sanitized(const std::string& url) {
   try {
@@ -63,17 +47,10 @@ repository_children(const config::daemon_config& flags,
                     health::readiness* readiness,
                     std::function<event_sink_actor()> events) {
   log::logger log{"sync"};
-  auto handles = std::make_shared<live_handles>();
-  auto out = git_children(flags, std::move(on_git_status));
-  for (auto& spec : out) {
-    auto inner = spec.start;
-    auto name = spec.name;
-    spec.start = [inner, name, handles](caf::local_actor* parent) {
-      auto h = inner(parent);
-      handles->set(name, h);
-      return h;
-    };
-  }
+  // The git actors' current handles, so the sync finds the new ones after a
+  // restart.
+  auto handles = std::make_shared<child_handles>();
+  auto out = recorded(git_children(flags, std::move(on_git_status)), handles);
   if (flags.git_url.empty())
     return out;
   kube::rest_config rc;
@@ -97,9 +74,8 @@ repository_children(const config::daemon_config& flags,
                                             flags.git_branch, flags.git_path);
   sc.cluster.paths = flags.git_path;
   sc.cluster.default_namespace = flags.k8s_default_namespace;
+  // Parsing has merged --k8s-namespace-whitelist into it.
   sc.cluster.allow_namespaces = flags.k8s_allow_namespace;
-  for (const auto& ns : flags.k8s_namespace_whitelist)
-    sc.cluster.allow_namespaces.push_back(ns);
   sc.cluster.secret_namespace = own_namespace(rc);
   sc.cluster.secret_name = flags.k8s_secret_name;
   sc.cluster.exclude_resources = flags.k8s_unsafe_exclude_resource;

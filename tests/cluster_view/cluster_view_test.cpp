@@ -486,8 +486,8 @@ TEST_CASE("cluster_children: a cluster-view from the kubeconfig, or none") {
   CHECK(cluster_children(flags, nullptr).empty());
 
   flags.kube_config = e.emulator->kubeconfig();
-  flags.k8s_allow_namespace = {"a"};
-  flags.k8s_namespace_whitelist = {"b", "a"};
+  // As parsed: --k8s-namespace-whitelist merged into the allowed ones.
+  flags.k8s_allow_namespace = {"a", "b"};
   auto specs = cluster_children(flags, nullptr);
   REQUIRE(specs.size() == 1);
   CHECK(specs[0].name == "cluster-view");

@@ -307,7 +307,12 @@ TEST_CASE("fluxd makes its SSH deploy key: stored in the Secret, shown by "
                             std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
   auto url = "http://127.0.0.1:" + m[1].str() + "/api/flux";
 
-  auto id = fluxd::test::run({bin_path("fluxctl"), "--url", url, "identity"});
+  // The listener answers "starting" until the key is made and the actors run.
+  fluxd::test::run_result id;
+  eventually([&] {
+    id = fluxd::test::run({bin_path("fluxctl"), "--url", url, "identity"});
+    return id.status == 0;
+  }, 20s);
   INFO(id.out << id.err << fluxd.stderr_text());
   REQUIRE(id.status == 0);
   REQUIRE(id.out.rfind("ssh-ed25519 ", 0) == 0);
