@@ -576,6 +576,10 @@ void start_sync(self_ptr self, const std::string& revision) {
               {{"old", st.synced}, {"new", revision}});
   // Flux v1 gives the whole sync one deadline (§7.6).
   self->delayed_send(self, st.config.timeout, sync_deadline_atom_v, id);
+  if (st.prepared && st.prepared_revision == revision) {
+    begin_apply(self, *st.prepared);
+    return;
+  }
   auto mirror = st.config.mirror();
   if (!mirror) {
     finish(self, false, "git mirror not running");
@@ -593,8 +597,18 @@ void start_sync(self_ptr self, const std::string& revision) {
                     kube_prepare_atom_v, std::move(files))
           .then(
             [=](prepared_set& set) {
-              if (current(self, id))
-                begin_apply(self, std::move(set));
+              if (!current(self, id))
+                return;
+              // Only a clean load is kept: one with errors may load
+              // differently once the cluster knows more (a CRD applied).
+              if (set.errors.empty() && set.warnings.empty()) {
+                self->state.prepared_revision = revision;
+                self->state.prepared =
+                  std::make_shared<const prepared_set>(set);
+              } else {
+                self->state.prepared.reset();
+              }
+              begin_apply(self, std::move(set));
             },
             [=](caf::error& err) {
               if (!current(self, id))

@@ -92,6 +92,10 @@ struct sync_coordinator_state {
   std::map<caf::actor_addr, std::string> ids;
   std::shared_ptr<std::set<caf::actor>> children; ///< ended with this actor
   std::map<std::string, desired_state> desired; ///< last loaded revision
+  /// The last revision's loaded manifests: a resync of the same revision
+  /// (every --sync-interval) skips reading and parsing every file again.
+  std::string prepared_revision;
+  std::shared_ptr<const prepared_set> prepared;
   std::map<std::string, watch_entry> watches; ///< by apiVersion|kind|ns
   std::map<caf::actor_addr, std::string> watch_keys;
   std::shared_ptr<std::vector<std::shared_ptr<kube::stream_cancel>>> cancels;
