@@ -16,6 +16,7 @@
 
 #include "tests/adapters/git/fixtures.hpp"
 #include "tests/support/kube_emulator.hpp"
+#include "tests/support/manifests.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/registry/local_registry.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -24,43 +25,13 @@ using namespace std::chrono_literals;
 namespace fx = fluxd::test::gitfx;
 using fluxd::test::bin_path;
 using fluxd::test::child_process;
+using fluxd::test::demo_deployment;
+using fluxd::test::eventually;
+using fluxd::test::push_tags;
 
 namespace {
 
 constexpr int killed = 128 + SIGKILL;
-
-void push(const std::string& host, const std::string& repo,
-          const std::vector<std::pair<std::string, std::string>>& tags) {
-  fluxd::test::temp_dir layout{"fluxd-oci"};
-  std::vector<fluxd::test::test_image> images;
-  for (auto& [tag, created] : tags)
-    images.push_back({tag, created, {}});
-  fluxd::test::write_oci_layout(layout.path(), images);
-  for (auto& [tag, created] : tags)
-    fluxd::test::skopeo_push(layout.path(), tag, host, repo);
-}
-
-std::string deployment(const std::string& name, const std::string& image,
-                       const std::string& annotations) {
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name
-         + "\n  namespace: demo\n"
-         + (annotations.empty() ? "" : "  annotations:\n" + annotations)
-         + "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: "
-         + name + "\n  template:\n    metadata:\n      labels:\n        app: "
-         + name + "\n    spec:\n      containers:\n      - name: app\n"
-         + "        image: " + image + "\n";
-}
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return pred();
-}
 
 /// One deployment `app` in git (automated or not), a registry with 1.0.0
 /// and 1.1.0, the emulator; fluxd started and restarted on one state dir.
@@ -76,7 +47,7 @@ struct crash_world {
 
   crash_world(bool automated, std::string log_name)
       : log_file{std::move(log_name)} {
-    push(reg.host(), "demo/app",
+    push_tags(reg.host(), "demo/app",
          {{"1.0.0", "2024-01-01T00:00:00Z"},
           {"1.1.0", "2024-02-01T00:00:00Z"}});
     const std::string ann = automated ? "    fluxcd.io/automated: \"true\"\n"
@@ -88,7 +59,7 @@ struct crash_world {
         {"deploy/ns.yaml",
          "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"},
         {"deploy/app.yaml",
-         deployment("app", reg.host() + "/demo/app:1.0.0", ann)}});
+         demo_deployment("app", reg.host() + "/demo/app:1.0.0", ann)}});
     kube = std::make_unique<fluxd::test::kube_emulator>(
       dir.path() + "/kubeconfig", fluxd::test::kube_emulator::options{});
   }

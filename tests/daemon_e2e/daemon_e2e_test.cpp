@@ -16,6 +16,7 @@
 
 #include "tests/adapters/git/fixtures.hpp"
 #include "tests/support/kube_emulator.hpp"
+#include "tests/support/manifests.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/registry/local_registry.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -24,41 +25,11 @@ using namespace std::chrono_literals;
 namespace fx = fluxd::test::gitfx;
 using fluxd::test::bin_path;
 using fluxd::test::child_process;
+using fluxd::test::demo_deployment;
+using fluxd::test::eventually;
+using fluxd::test::push_tags;
 
 namespace {
-
-void push(const std::string& host, const std::string& repo,
-          const std::vector<std::pair<std::string, std::string>>& tags) {
-  fluxd::test::temp_dir layout{"fluxd-oci"};
-  std::vector<fluxd::test::test_image> images;
-  for (auto& [tag, created] : tags)
-    images.push_back({tag, created, {}});
-  fluxd::test::write_oci_layout(layout.path(), images);
-  for (auto& [tag, created] : tags)
-    fluxd::test::skopeo_push(layout.path(), tag, host, repo);
-}
-
-std::string deployment(const std::string& name, const std::string& image,
-                       const std::string& annotations) {
-  return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " + name
-         + "\n  namespace: demo\n"
-         + (annotations.empty() ? "" : "  annotations:\n" + annotations)
-         + "spec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: "
-         + name + "\n  template:\n    metadata:\n      labels:\n        app: "
-         + name + "\n    spec:\n      containers:\n      - name: app\n"
-         + "        image: " + image + "\n";
-}
-
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::milliseconds timeout) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return pred();
-}
 
 struct daemon_world {
   fluxd::test::temp_dir dir{"fluxd-daemon-e2e"};
@@ -70,7 +41,7 @@ struct daemon_world {
   int port = 0;
 
   daemon_world() {
-    push(reg.host(), "demo/app",
+    push_tags(reg.host(), "demo/app",
          {{"1.0.0", "2024-01-01T00:00:00Z"}, {"1.1.0", "2024-02-01T00:00:00Z"}});
     auto image = reg.host() + "/demo/app:1.0.0";
     const std::string auto_ann =
@@ -84,9 +55,9 @@ struct daemon_world {
       std::map<std::string, std::string>{
         {"deploy/ns.yaml",
          "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n"},
-        {"deploy/auto.yaml", deployment("auto", image, auto_ann)},
-        {"deploy/held.yaml", deployment("held", image, locked_ann)},
-        {"deploy/plain.yaml", deployment("plain", image, "")}});
+        {"deploy/auto.yaml", demo_deployment("auto", image, auto_ann)},
+        {"deploy/held.yaml", demo_deployment("held", image, locked_ann)},
+        {"deploy/plain.yaml", demo_deployment("plain", image, "")}});
     fluxd::test::kube_emulator::options ko;
     kube = std::make_unique<fluxd::test::kube_emulator>(
       dir.path() + "/kubeconfig", ko);
@@ -197,7 +168,7 @@ TEST_CASE("fluxd wired end to end: workloads, images, automation, lock, "
   CHECK(w.live_image("held") == v1);
 
   // A new tag pushed and announced: committed and applied in seconds.
-  push(w.reg.host(), "demo/app", {{"1.2.0", "2024-03-01T00:00:00Z"}});
+  push_tags(w.reg.host(), "demo/app", {{"1.2.0", "2024-03-01T00:00:00Z"}});
   httplib::Client http{"127.0.0.1", w.port};
   auto res = http.Post(
     "/api/flux/v11/notify",

@@ -218,4 +218,16 @@ bool have_program(const std::string& name) {
   return false;
 }
 
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(step);
+  }
+  return pred();
+}
+
 } // namespace fluxd::test

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -73,6 +74,12 @@ int free_port();
 
 /// Polls until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, std::chrono::milliseconds timeout);
+
+/// Polls `pred` every `step` until it holds or `timeout` passes; then asks
+/// once more.
+bool eventually(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout,
+                std::chrono::milliseconds step = std::chrono::milliseconds(200));
 
 /// Path of a built program: build/bin/<name>.
 std::string bin_path(const std::string& name);

@@ -50,13 +50,7 @@ namespace fx = fluxd::test::gitfx;
 /// Polls `pred` every 50 ms until it holds or `timeout` passes.
 inline bool eventually(const std::function<bool()>& pred,
                        std::chrono::milliseconds timeout = 10s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
+  return fluxd::test::eventually(pred, timeout, 50ms);
 }
 
 inline std::string namespace_yaml(const std::string& name) {

@@ -17,7 +17,6 @@
 using namespace fluxd;
 using namespace fluxd::test;
 using fluxd::test::syncfx::env;
-using fluxd::test::syncfx::eventually;
 using namespace std::chrono_literals;
 
 namespace {
@@ -113,7 +112,7 @@ TEST_CASE("the collector shows the running sync and the registry hosts") {
   auto collector = e.sys->spawn(status_collector, cfg);
 
   ui::status_snapshot s;
-  bool seen = eventually(
+  bool seen = syncfx::eventually(
       [&] {
         s = store->snapshot();
         auto* slow = host(s, limited.host());

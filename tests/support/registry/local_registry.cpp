@@ -174,4 +174,15 @@ void skopeo_push(const std::string& layout_dir, const std::string& tag,
     throw std::runtime_error("skopeo copy " + tag + " failed: " + r.err);
 }
 
+void push_tags(const std::string& host, const std::string& repo,
+               const std::vector<std::pair<std::string, std::string>>& tags) {
+  temp_dir layout{"fluxd-oci"};
+  std::vector<test_image> images;
+  for (auto& [tag, created] : tags)
+    images.push_back({tag, created, {}});
+  write_oci_layout(layout.path(), images);
+  for (auto& [tag, created] : tags)
+    skopeo_push(layout.path(), tag, host, repo);
+}
+
 } // namespace fluxd::test

@@ -66,4 +66,8 @@ void skopeo_push(const std::string& layout_dir, const std::string& tag,
                  bool all = false, bool docker_format = false,
                  const std::string& creds = "");
 
+/// Pushes single-platform images of `repo` to `host`: one per (tag, created).
+void push_tags(const std::string& host, const std::string& repo,
+               const std::vector<std::pair<std::string, std::string>>& tags);
+
 } // namespace fluxd::test
