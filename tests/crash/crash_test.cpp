@@ -27,6 +27,7 @@ using fluxd::test::bin_path;
 using fluxd::test::child_process;
 using fluxd::test::demo_deployment;
 using fluxd::test::eventually;
+using fluxd::test::fluxd_api_port;
 using fluxd::test::push_tags;
 
 namespace {
@@ -85,12 +86,9 @@ struct crash_world {
 
   /// Waits for the HTTP listener of the running fluxd; its port.
   void await_listening() {
-    REQUIRE(fluxd->wait_for_output("listening for HTTP", 20s));
-    std::smatch m;
-    auto err = fluxd->stderr_text();
-    REQUIRE(std::regex_search(err, m,
-                              std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-    port = std::stoi(m[1]);
+    int started_port = fluxd_api_port(*fluxd);
+    REQUIRE(started_port > 0);
+    port = started_port;
   }
 
   std::string state() const { return dir.path() + "/state"; }

@@ -27,6 +27,7 @@ using fluxd::test::bin_path;
 using fluxd::test::child_process;
 using fluxd::test::demo_deployment;
 using fluxd::test::eventually;
+using fluxd::test::fluxd_api_port;
 using fluxd::test::push_tags;
 
 namespace {
@@ -73,12 +74,9 @@ struct daemon_world {
         "--automation-interval=1h", "--log-level=debug",
         "--automation-batch-window=200ms"},
       po);
-    REQUIRE(fluxd->wait_for_output("listening for HTTP", 20s));
-    std::smatch m;
-    auto err = fluxd->stderr_text();
-    REQUIRE(std::regex_search(err, m,
-                              std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-    port = std::stoi(m[1]);
+    int started_port = fluxd_api_port(*fluxd);
+    REQUIRE(started_port > 0);
+    port = started_port;
     api = "http://127.0.0.1:" + std::to_string(port) + "/api/flux";
   }
 
@@ -271,12 +269,9 @@ TEST_CASE("fluxd makes its SSH deploy key: stored in the Secret, shown by "
      "--k8s-secret-volume-mount-path=" + dir.path() + "/mounted",
      "--registry-disable-scanning"},
     po};
-  REQUIRE(fluxd.wait_for_output("listening for HTTP", 20s));
-  std::smatch m;
-  auto err = fluxd.stderr_text();
-  REQUIRE(std::regex_search(err, m,
-                            std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-  auto url = "http://127.0.0.1:" + m[1].str() + "/api/flux";
+  int started_port = fluxd_api_port(fluxd);
+  REQUIRE(started_port > 0);
+  auto url = "http://127.0.0.1:" + std::to_string(started_port) + "/api/flux";
 
   // The listener answers "starting" until the key is made and the actors run.
   fluxd::test::run_result id;
@@ -352,12 +347,9 @@ TEST_CASE("a signed GitHub push webhook makes fluxd fetch and apply at once "
      "--sync-interval=1h", "--registry-disable-scanning",
      "--webhook-secret-file=" + dir.path() + "/secret"},
     po};
-  REQUIRE(fluxd.wait_for_output("listening for HTTP", 20s));
-  std::smatch m;
-  auto err = fluxd.stderr_text();
-  REQUIRE(std::regex_search(err, m,
-                            std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-  int port = std::stoi(m[1]);
+  int started_port = fluxd_api_port(fluxd);
+  REQUIRE(started_port > 0);
+  int port = started_port;
   auto has_ns = [&](const std::string& name) {
     return fluxd::test::run({"kubectl", "--kubeconfig", kube.kubeconfig(),
                              "get", "namespace", name})

@@ -19,11 +19,9 @@ namespace {
 
 /// Starts fluxd on a free loopback port and returns the port it logged.
 int start_and_find_port(child_process& p) {
-  REQUIRE(p.wait_for_output("listening for HTTP", 10s));
-  std::smatch m;
-  auto err = p.stderr_text();
-  REQUIRE(std::regex_search(err, m, std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-  return std::stoi(m[1]);
+  int port = fluxd::test::fluxd_api_port(p, 10s);
+  REQUIRE(port > 0);
+  return port;
 }
 
 } // namespace

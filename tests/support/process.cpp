@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <regex>
 #include <thread>
 #include <unistd.h>
 
@@ -228,6 +229,16 @@ bool eventually(const std::function<bool()>& pred,
     std::this_thread::sleep_for(step);
   }
   return pred();
+}
+
+int fluxd_api_port(child_process& fluxd, std::chrono::milliseconds timeout) {
+  if (!fluxd.wait_for_output("listening for HTTP", timeout))
+    return 0;
+  std::smatch m;
+  auto err = fluxd.stderr_text();
+  if (!std::regex_search(err, m, std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}))
+    return 0;
+  return std::stoi(m[1]);
 }
 
 } // namespace fluxd::test

@@ -81,6 +81,11 @@ bool eventually(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout,
                 std::chrono::milliseconds step = std::chrono::milliseconds(200));
 
+/// The port a fluxd child logged with "listening for HTTP" (it listens on
+/// port 0); 0 when it did not start within `timeout`.
+int fluxd_api_port(child_process& fluxd,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 /// Path of a built program: build/bin/<name>.
 std::string bin_path(const std::string& name);
 

@@ -60,12 +60,9 @@ void push(const std::string& host, const std::string& repo,
 }
 
 int start_and_find_port(test::child_process& p) {
-  REQUIRE(p.wait_for_output("listening for HTTP", 10s));
-  std::smatch m;
-  auto err = p.stderr_text();
-  REQUIRE(
-      std::regex_search(err, m, std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-  return std::stoi(m[1]);
+  int port = fluxd::test::fluxd_api_port(p, 10s);
+  REQUIRE(port > 0);
+  return port;
 }
 
 json::object* find_by(json::array& xs, const char* key,

@@ -21,12 +21,9 @@ namespace fx = fluxd::test::gitfx;
 namespace {
 
 int start_and_find_port(test::child_process& p) {
-  REQUIRE(p.wait_for_output("listening for HTTP", 10s));
-  std::smatch m;
-  auto err = p.stderr_text();
-  REQUIRE(
-      std::regex_search(err, m, std::regex{"addr=127\\.0\\.0\\.1:([0-9]+)"}));
-  return std::stoi(m[1]);
+  int port = fluxd::test::fluxd_api_port(p, 10s);
+  REQUIRE(port > 0);
+  return port;
 }
 
 std::vector<std::string> fluxd_args(const test::temp_dir& dir,
