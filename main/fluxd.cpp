@@ -206,6 +206,10 @@ int run(const daemon_config& cfg, const fluxd::log::logger& logger) {
   sys_cfg.add_message_types<caf::id_block::fluxd_cluster>();
   sys_cfg.add_error_category(caf::atom("cluster"),
                              fluxd::render_cluster_error);
+  // Work sharing parks idle workers on a condition variable; CAF's default
+  // work stealing polls with 50 us sleeps, which cost about half of both
+  // cores during a large sync and never lets an idle fluxd rest.
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
   if (!cfg.git_url.empty())
     readiness.set("git", false, "not cloned yet");

@@ -247,7 +247,9 @@ void fluxd_sync(const test::temp_dir& root, const std::string& bare, int n,
   auto p = start_fluxd(home, emu.kubeconfig(), "file://" + bare,
                        {"--sync-interval=" + std::to_string(interval) + "s",
                         "--git-poll-interval=1h"});
+  auto perf_full = perf_attach(p->pid(), "perf.full." + std::to_string(n));
   double took = wait_synced(*p, 1, std::chrono::minutes(30));
+  perf_stop(perf_full);
   double wall = std::chrono::duration<double>(
                   std::chrono::steady_clock::now() - t0).count();
   long writes_after_sync = emulator_requests(c);
@@ -455,8 +457,10 @@ int main(int argc, char** argv) try {
     auto dir = root.file("repo-" + std::to_string(n));
     write_resources(dir, n);
     // A profiling run (FLUXD_BENCH_PERF) skips kubectl and the latencies.
-    double t = std::getenv("FLUXD_BENCH_PERF") ? 1
-                                                : kubectl_apply(root, dir, n);
+    double t = std::getenv("FLUXD_BENCH_PERF")
+                   || std::getenv("FLUXD_BENCH_NO_KUBECTL")
+                 ? 1
+                 : kubectl_apply(root, dir, n);
     auto bare = bare_of(root, dir, n);
     fluxd_sync(root, bare, n, t, size, i + 1 == sizes.size());
   }

@@ -7,17 +7,6 @@ namespace kube_emulator {
 
 namespace {
 
-bool owned_by_uid(const json::object& obj, const std::string& uid) {
-  auto* md = child(obj, "metadata");
-  auto* refs = md ? md->if_contains("ownerReferences") : nullptr;
-  if (!refs || !refs->is_array())
-    return false;
-  for (auto& r : refs->as_array())
-    if (r.is_object() && str(r.as_object(), "uid") == uid)
-      return true;
-  return false;
-}
-
 /// What a controller sets: labels, ownerReferences, spec, status.
 bool same_content(const json::object& have, const json::object& want) {
   for (const char* k : {"spec", "status"}) {
@@ -53,9 +42,8 @@ std::vector<object_ptr> store::sync_children(const std::string& child_kind,
     return out;
   auto type = *found;
   std::map<std::string, object_ptr> have;
-  for (auto& [key, obj] : bucket_for(type))
-    if (owned_by_uid(*obj, owner_uid))
-      have[key] = obj;
+  for (auto& [resource, obj] : owned_locked(owner_uid, type.group_resource()))
+    have[key_of(meta_str(*obj, "namespace"), meta_str(*obj, "name"))] = obj;
   for (auto& w : want) {
     auto ns = meta_str(w, "namespace");
     auto key = key_of(ns, meta_str(w, "name"));

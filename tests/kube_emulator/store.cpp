@@ -192,7 +192,10 @@ object_ptr store::commit(const resource_type& type, json::object next,
   auto ns = meta_str(*obj, "namespace");
   auto key = key_of(ns, meta_str(*obj, "name"));
   auto& b = bucket_for(type);
-  if (std::string_view(event) == "DELETED")
+  bool deleted = std::string_view(event) == "DELETED";
+  index_owners(type.group_resource(), key, old.get(),
+               deleted ? nullptr : obj.get());
+  if (deleted)
     b.erase(key);
   else
     b[key] = obj;
@@ -206,6 +209,60 @@ object_ptr store::commit(const resource_type& type, json::object next,
   dirty_ = true;
   changed_.notify_all();
   return obj;
+}
+
+namespace {
+
+std::set<std::string> owner_uids(const json::object* obj) {
+  std::set<std::string> out;
+  auto* md = obj ? child(*obj, "metadata") : nullptr;
+  auto* refs = md ? md->if_contains("ownerReferences") : nullptr;
+  if (refs && refs->is_array())
+    for (auto& r : refs->as_array())
+      if (r.is_object())
+        out.insert(str(r.as_object(), "uid"));
+  return out;
+}
+
+} // namespace
+
+void store::index_owners(const std::string& group_resource,
+                         const std::string& key, const json::object* before,
+                         const json::object* after) {
+  auto was = owner_uids(before);
+  auto is = owner_uids(after);
+  for (auto& uid : was)
+    if (!is.count(uid)) {
+      auto it = owners_.find(uid);
+      if (it == owners_.end())
+        continue;
+      it->second.erase({group_resource, key});
+      if (it->second.empty())
+        owners_.erase(it);
+    }
+  for (auto& uid : is)
+    owners_[uid].insert({group_resource, key});
+}
+
+std::vector<std::pair<std::string, object_ptr>>
+store::owned_locked(const std::string& uid,
+                    const std::string& group_resource) {
+  std::vector<std::pair<std::string, object_ptr>> out;
+  auto it = owners_.find(uid);
+  if (uid.empty() || it == owners_.end())
+    return out;
+  for (auto& [resource, key] : it->second) {
+    if (!group_resource.empty() && resource != group_resource)
+      continue;
+    // A kind dropped with its CRD leaves stale entries: check the object.
+    auto b = objects_.find(resource);
+    if (b == objects_.end())
+      continue;
+    auto o = b->second.find(key);
+    if (o != b->second.end() && owner_uids(o->second.get()).count(uid))
+      out.push_back({resource, o->second});
+  }
+  return out;
 }
 
 void store::update_status(const std::string& resource, const std::string& key,
@@ -350,6 +407,7 @@ void store::load() {
         continue; // its CRD is gone
       auto key = key_of(meta_str(obj, "namespace"), meta_str(obj, "name"));
       bucket_for(*type)[key] = std::make_shared<const json::object>(obj);
+      index_owners(type->group_resource(), key, nullptr, &obj);
       if (crd)
         registry_.set_custom(meta_str(obj, "name"),
                              resource_registry::from_crd(obj));

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -183,6 +184,13 @@ private:
   write_result remove_locked(const resource_type& type, object_ptr old,
                              const delete_options& opts, bool& gone);
   void cascade_locked(const std::string& uid, const delete_options& opts);
+  /// The objects whose ownerReferences name `uid` (of one group_resource,
+  /// or of all when it is empty), from the owner index: a controller's
+  /// lookup of its children must not scan every pod in the store.
+  std::vector<std::pair<std::string, object_ptr>>
+  owned_locked(const std::string& uid, const std::string& group_resource);
+  void index_owners(const std::string& group_resource, const std::string& key,
+                    const json::object* before, const json::object* after);
   const resource_type* type_of(const json::object& obj) const;
   void load();
 
@@ -191,6 +199,9 @@ private:
   std::condition_variable changed_;
   resource_registry registry_;
   std::map<std::string, bucket> objects_; ///< group_resource → bucket
+  /// owner uid → (group_resource, key) of the objects naming it.
+  std::map<std::string, std::set<std::pair<std::string, std::string>>>
+      owners_;
   std::uint64_t rv_ = 0;
   std::deque<watch_event> events_;
   std::uint64_t oldest_ = 0; ///< watches may start at rv >= oldest_

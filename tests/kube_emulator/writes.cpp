@@ -45,18 +45,6 @@ void check_kind(const resource_type& type, json::object& body, bool required) {
   body["apiVersion"] = type.group_version();
 }
 
-/// The owner references' uids of an object.
-bool owned_by(const json::object& obj, const std::string& uid) {
-  auto* md = child(obj, "metadata");
-  auto* refs = md ? md->if_contains("ownerReferences") : nullptr;
-  if (!refs || !refs->is_array())
-    return false;
-  for (auto& r : refs->as_array())
-    if (r.is_object() && str(r.as_object(), "uid") == uid)
-      return true;
-  return false;
-}
-
 bool has_finalizers(const json::object& obj) {
   auto* md = child(obj, "metadata");
   auto* f = md ? md->if_contains("finalizers") : nullptr;
@@ -331,11 +319,7 @@ write_result store::patch(const resource_type& type, const std::string& ns,
 void store::cascade_locked(const std::string& uid, const delete_options& opts) {
   if (uid.empty() || opts.propagation == "Orphan")
     return;
-  std::vector<std::pair<std::string, object_ptr>> dependents;
-  for (auto& [resource, b] : objects_)
-    for (auto& [key, obj] : b)
-      if (owned_by(*obj, uid))
-        dependents.push_back({resource, obj});
+  auto dependents = owned_locked(uid, "");
   for (auto& [resource, obj] : dependents) {
     auto* type = type_of(*obj);
     bool gone = false;
@@ -401,12 +385,7 @@ write_result store::remove_locked(const resource_type& type, object_ptr old,
   if (opts.propagation == "Background")
     cascade_locked(uid, opts);
   if (opts.propagation == "Orphan") {
-    std::vector<object_ptr> dependents;
-    for (auto& [resource, b] : objects_)
-      for (auto& [key, obj] : b)
-        if (owned_by(*obj, uid))
-          dependents.push_back(obj);
-    for (auto& obj : dependents) {
+    for (auto& [resource, obj] : owned_locked(uid, "")) {
       json::object next = *obj;
       auto& md = child_or_create(next, "metadata");
       json::array kept;
