@@ -168,6 +168,14 @@ start_fluxd(const test::temp_dir& home, const std::string& kubeconfig,
     "--state-dir=" + home.file("state"), "--git-url=" + git_url,
     "--git-branch=master", "--k8s-qps=1000", "--k8s-burst=2000"};
   argv.insert(argv.end(), extra.begin(), extra.end());
+  // FLUXD_BENCH_WRAP="valgrind --tool=massif ..." runs fluxd under a tool.
+  if (const char* wrap = std::getenv("FLUXD_BENCH_WRAP")) {
+    std::istringstream in{wrap};
+    std::vector<std::string> prefix;
+    for (std::string w; in >> w;)
+      prefix.push_back(w);
+    argv.insert(argv.begin(), prefix.begin(), prefix.end());
+  }
   return std::make_unique<test::child_process>(argv, o);
 }
 
