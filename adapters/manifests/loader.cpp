@@ -143,29 +143,15 @@ std::string scalar_at(const YAML::Node& n, const char* a, const char* b) {
   return v && v.IsMap() ? scalar_at(v, b) : std::string();
 }
 
-struct crd_scope {
-  std::string group;
-  std::string kind;
-  bool namespaced;
-};
-
-/// A resource before scope is known (ID not yet final).
-struct pending {
-  resource r;
-};
-
-std::vector<crd_scope> crds_of(const std::vector<pending>& all) {
-  std::vector<crd_scope> out;
-  for (const auto& [r] : all) {
-    if (lower(r.kind) != "customresourcedefinition")
-      continue;
-    auto spec = r.node["spec"];
-    if (!spec || !spec.IsMap())
-      continue;
-    out.push_back({scalar_at(spec, "group"), scalar_at(spec, "names", "kind"),
-                   scalar_at(spec, "scope") != "Cluster"});
-  }
-  return out;
+/// The kind a CRD defines, when `r` is a CRD with a spec.
+std::optional<crd_kind> crd_of(const resource& r) {
+  if (lower(r.kind) != "customresourcedefinition")
+    return std::nullopt;
+  auto spec = r.node["spec"];
+  if (!spec || !spec.IsMap())
+    return std::nullopt;
+  return crd_kind{scalar_at(spec, "group"), scalar_at(spec, "names", "kind"),
+                  scalar_at(spec, "scope") != "Cluster"};
 }
 
 std::string group_of(const std::string& api_version) {
@@ -174,7 +160,7 @@ std::string group_of(const std::string& api_version) {
 }
 
 void collect(const YAML::Node& obj, const std::string& file,
-             std::vector<pending>& out) {
+             std::vector<resource>& out) {
   if (!obj || obj.IsNull())
     return;
   int line = static_cast<int>(obj.Mark().line) + 1;
@@ -205,7 +191,7 @@ void collect(const YAML::Node& obj, const std::string& file,
   r.line = line;
   r.node = obj;
   r.annotations = annotations_of(obj);
-  out.push_back({std::move(r)});
+  out.push_back(std::move(r));
 }
 
 } // namespace
@@ -274,19 +260,17 @@ bool namespace_allowed(const resource& r,
   return has(r.ns);
 }
 
-load_result load(const file_map& files, const load_options& opts) {
-  load_result out;
+std::vector<std::string> manifest_paths(const file_map& files,
+                                        const std::vector<std::string>& paths) {
   auto charts = chart_dirs(files);
   std::vector<std::string> roots;
-  for (const auto& p : opts.paths)
+  for (const auto& p : paths)
     roots.push_back(clean(p));
   if (roots.empty())
     roots.push_back("");
-
-  std::vector<pending> found;
+  std::vector<std::string> out;
   for (const auto& file : files) {
     const std::string& path = file.first; // lambdas cannot capture bindings
-    const std::string& text = file.second;
     if (!is_yaml_path(path))
       continue;
     bool wanted = std::any_of(roots.begin(), roots.end(),
@@ -297,63 +281,106 @@ load_result load(const file_map& files, const load_options& opts) {
              && std::any_of(roots.begin(), roots.end(),
                             [&](const auto& r) { return under(d, r); });
     });
-    if (!wanted || in_chart)
-      continue;
-    out.files.insert(path);
-    if (text == too_large_marker) {
-      out.errors.push_back({path, 0, "file is larger than "
-                                       + std::to_string(opts.lim.max_file_bytes)
-                                       + " bytes"});
-      continue;
-    }
-    try {
-      std::vector<pending> mine;
-      for (const auto& doc : parse_stream(text, path, opts.lim))
-        collect(doc, path, mine);
-      for (auto& p : mine)
-        found.push_back(std::move(p));
-    } catch (const manifest_error& e) {
-      out.errors.push_back({path, 0, e.what()});
-    }
+    if (wanted && !in_chart)
+      out.push_back(path);
+  }
+  return out;
+}
+
+parsed_file parse_file(const std::string& path, const std::string& text,
+                       const limits& lim) {
+  parsed_file out;
+  out.path = path;
+  if (text == too_large_marker) {
+    out.error = file_problem{
+      path, 0, "file is larger than " + std::to_string(lim.max_file_bytes)
+                 + " bytes"};
+    return out;
+  }
+  try {
+    for (const auto& doc : parse_stream(text, path, lim))
+      collect(doc, path, out.objects);
+  } catch (const manifest_error& e) {
+    out.objects.clear();
+    out.error = file_problem{path, 0, e.what()};
+    return out;
+  }
+  for (const auto& r : out.objects)
+    if (auto c = crd_of(r))
+      out.crds.push_back(std::move(*c));
+  return out;
+}
+
+load_result resolve(const std::vector<const parsed_file*>& files,
+                    const load_options& opts,
+                    std::map<std::string, object_origin>* origins) {
+  load_result out;
+  std::vector<const crd_kind*> crds;
+  for (const auto* f : files) {
+    out.files.insert(f->path);
+    if (f->error)
+      out.errors.push_back(*f->error);
+    // CRDs anywhere in the set tell the scope of their kinds (§7.3).
+    for (const auto& c : f->crds)
+      crds.push_back(&c);
   }
 
-  // CRDs anywhere in the set tell the scope of their kinds (§7.3).
-  auto crds = crds_of(found);
-
-  for (auto& p : found) {
-    auto& r = p.r;
-    std::optional<bool> namespaced;
-    if (opts.scope)
-      namespaced = opts.scope(r.api_version, r.kind);
-    if (!namespaced)
-      for (const auto& c : crds)
-        if (c.kind == r.kind && c.group == group_of(r.api_version))
-          namespaced = c.namespaced;
-    if (!namespaced)
-      namespaced = default_scope(r.api_version, r.kind);
-    if (!namespaced) {
-      out.warnings.push_back({r.source, r.line,
-                              "cannot find scope of resource " + r.kind + "/"
-                                + r.name});
-      continue;
-    }
-    r.ns = *namespaced
-             ? (r.written_ns.empty() ? opts.default_namespace : r.written_ns)
-             : "";
-    r.id = make_id(r.ns, r.kind, r.name);
-    if (!namespace_allowed(r, opts.allow_namespaces)) {
-      out.excluded.push_back(r.id);
-      continue;
-    }
-    auto [it, fresh] = out.resources.emplace(r.id, r);
-    if (!fresh)
+  for (std::size_t fi = 0; fi < files.size(); ++fi) {
+    const auto& objects = files[fi]->objects;
+    for (std::size_t oi = 0; oi < objects.size(); ++oi) {
+      const auto& o = objects[oi];
+      std::optional<bool> namespaced;
+      if (opts.scope)
+        namespaced = opts.scope(o.api_version, o.kind);
+      if (!namespaced) {
+        auto group = group_of(o.api_version);
+        for (const auto* c : crds) // the last CRD of a kind wins
+          if (c->kind == o.kind && c->group == group)
+            namespaced = c->namespaced;
+      }
+      if (!namespaced)
+        namespaced = default_scope(o.api_version, o.kind);
+      if (!namespaced) {
+        out.warnings.push_back({o.source, o.line,
+                                "cannot find scope of resource " + o.kind
+                                  + "/" + o.name});
+        continue;
+      }
+      resource r = o;
+      r.ns = *namespaced ? (r.written_ns.empty() ? opts.default_namespace
+                                                  : r.written_ns)
+                         : "";
+      r.id = make_id(r.ns, r.kind, r.name);
+      if (!namespace_allowed(r, opts.allow_namespaces)) {
+        out.excluded.push_back(r.id);
+        continue;
+      }
+      auto id = r.id;
+      // try_emplace leaves `r` alone when the ID is taken.
+      auto [it, fresh] = out.resources.try_emplace(id, std::move(r));
+      if (fresh) {
+        if (origins)
+          (*origins)[id] = {fi, oi};
+        continue;
+      }
       out.errors.push_back(
         {r.source, r.line,
          "duplicate definition of '" + r.id + "' (in " + it->second.source
            + ":" + std::to_string(it->second.line) + " and " + r.source + ":"
            + std::to_string(r.line) + ")"});
+    }
   }
   return out;
+}
+
+load_result load(const file_map& files, const load_options& opts) {
+  std::vector<parsed_file> parsed;
+  for (const auto& path : manifest_paths(files, opts.paths))
+    parsed.push_back(parse_file(path, files.at(path), opts.lim));
+  std::vector<const parsed_file*> all;
+  for (const auto& f : parsed)
+    all.push_back(&f);
+  return resolve(all, opts);
 }
 
 file_map read_tree(const std::string& root,

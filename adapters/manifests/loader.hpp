@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -58,8 +59,52 @@ struct load_result {
 /// Path → content of the files of a tree (relative paths, `/`-separated).
 using file_map = std::map<std::string, std::string>;
 
-/// Loads from an in-memory tree (what the git adapter hands over).
+/// Loads from an in-memory tree (what the git adapter hands over): the
+/// files of manifest_paths(), each through parse_file(), then resolve().
 load_result load(const file_map& files, const load_options& opts);
+
+/// The files load() reads, in path order: YAML files under `paths` (empty
+/// means the root) that are not inside a Helm chart there.
+std::vector<std::string> manifest_paths(const file_map& files,
+                                        const std::vector<std::string>& paths);
+
+/// A kind that a CustomResourceDefinition defines, and its scope.
+struct crd_kind {
+  std::string group;
+  std::string kind;
+  bool namespaced = true;
+};
+
+/// One file as parsed, before the rules that need the other files (scope,
+/// namespaces, duplicates): the per-file half of load(), which callers may
+/// keep across revisions while the file's content stays the same.
+struct parsed_file {
+  std::string path;
+  /// Kind-bearing objects in file order; `id` and `ns` are not set yet.
+  std::vector<resource> objects;
+  std::vector<crd_kind> crds; ///< defined by this file's CRDs, in order
+  /// Set when the file cannot be used: then `objects` is empty.
+  std::optional<file_problem> error;
+};
+
+/// Parses one file (its text, or the too-large marker of read_tree()).
+parsed_file parse_file(const std::string& path, const std::string& text,
+                       const limits& lim = {});
+
+/// Where a resource kept by resolve() was read: `files[file]->objects[object]`.
+struct object_origin {
+  std::size_t file = 0;
+  std::size_t object = 0;
+};
+
+/// The cross-file half of load() over files in path order: scope (the
+/// callback, then the CRDs of all files, then the built-in table), the
+/// default and allowed namespaces, duplicate IDs. Objects whose node was
+/// dropped resolve the same (only their kinds, names and CRDs matter);
+/// `origins`, when given, receives each kept ID's origin.
+load_result resolve(const std::vector<const parsed_file*>& files,
+                    const load_options& opts,
+                    std::map<std::string, object_origin>* origins = nullptr);
 
 /// Reads the YAML files (and chart markers) under `paths` of `root`.
 /// Throws manifest_error `unable to read root path …` for a missing path;

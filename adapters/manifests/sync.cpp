@@ -54,6 +54,16 @@ boost::json::value prepare_for_apply(const resource& r,
   if (!obj.is_object())
     throw manifest_error("resource " + r.id + " in " + r.source
                          + " is not an object");
+  return prepare_for_apply(std::move(obj), r, sync_set, checksum(r.node));
+}
+
+boost::json::value prepare_for_apply(boost::json::value obj,
+                                     const resource& r,
+                                     const std::string& sync_set,
+                                     const std::string& sum) {
+  if (!obj.is_object())
+    throw manifest_error("resource " + r.id + " in " + r.source
+                         + " is not an object");
   auto& md = obj.as_object()["metadata"];
   if (!md.is_object())
     md = boost::json::object();
@@ -69,7 +79,7 @@ boost::json::value prepare_for_apply(const resource& r,
   auto& ann = meta["annotations"];
   if (!ann.is_object())
     ann = boost::json::object();
-  ann.as_object()[checksum_annotation] = checksum(r.node);
+  ann.as_object()[checksum_annotation] = sum;
   return obj;
 }
 

@@ -23,6 +23,12 @@ std::string gc_mark(const std::string& sync_set, const std::string& id);
 /// checksum annotation of the manifest as written in git.
 boost::json::value prepare_for_apply(const resource& r,
                                      const std::string& sync_set);
+/// The same from `object` = to_json(r.node) and `sum` = checksum(r.node),
+/// for callers that keep those instead of the node.
+boost::json::value prepare_for_apply(boost::json::value object,
+                                     const resource& r,
+                                     const std::string& sync_set,
+                                     const std::string& sum);
 
 /// `ignore: "true"` under any prefix (`sync_only` is still applied).
 bool ignored_in_file(const resource& r);

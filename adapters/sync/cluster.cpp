@@ -1,7 +1,5 @@
 #include "adapters/sync/cluster.hpp"
 
-#include <algorithm>
-
 #include <fnmatch.h>
 
 #include <boost/json.hpp>
@@ -41,7 +39,7 @@ bool excluded_kind(const std::vector<std::string>& globs,
 }
 
 cluster_ops::cluster_ops(kube::client& client, cluster_options opts)
-  : client_(client), opts_(std::move(opts)) {
+  : client_(client), opts_(std::move(opts)), cache_(opts_.set_name) {
   if (opts_.default_namespace.empty())
     opts_.default_namespace = client_.config().default_namespace();
 }
@@ -59,30 +57,7 @@ prepared cluster_ops::prepare(const manifests::file_map& files) {
       return std::nullopt; // a CRD in the same set may still tell
     }
   };
-  auto loaded = manifests::load(files, lo);
-  prepared out;
-  out.errors = loaded.errors;
-  out.excluded = loaded.excluded;
-  for (const auto& w : loaded.warnings)
-    out.warnings.push_back(w.to_string());
-  for (const auto& [id, r] : loaded.resources) {
-    try {
-      out.resources.push_back(prepare_object(r));
-    } catch (const std::exception& e) {
-      out.errors.push_back({r.source, r.line, e.what()});
-    }
-  }
-  std::stable_sort(out.resources.begin(), out.resources.end(),
-                   [](const auto& a, const auto& b) {
-                     if (a.rank != b.rank)
-                       return a.rank < b.rank;
-                     return a.name < b.name;
-                   });
-  return out;
-}
-
-desired_object cluster_ops::prepare_object(const manifests::resource& r) {
-  return sync::prepare(r, opts_.set_name);
+  return cache_.prepare(files, lo);
 }
 
 std::optional<json::value> cluster_ops::get(const std::string& api_version,

@@ -9,6 +9,7 @@
 #include "adapters/kube/client.hpp"
 #include "adapters/manifests/loader.hpp"
 #include "adapters/sync/desired.hpp"
+#include "adapters/sync/revision_cache.hpp"
 
 /// The blocking half of the sync: loading a revision's files with scopes
 /// from API discovery, reading, applying and deleting objects, listing
@@ -30,20 +31,16 @@ struct cluster_options {
     "*metrics.k8s.io/*", "webhook.certmanager.k8s.io/*", "v1/Event"};
 };
 
-struct prepared {
-  std::vector<desired_object> resources; ///< sorted by rank, then name
-  std::vector<manifests::file_problem> errors;
-  std::vector<std::string> warnings;
-  std::vector<std::string> excluded;
-};
-
 class cluster_ops {
 public:
   cluster_ops(kube::client& client, cluster_options opts);
 
-  /// Loads the files (a broken file is one error, the rest load). Throws
-  /// kube errors when discovery itself fails.
+  /// Loads the files (a broken file is one error, the rest load), parsing
+  /// only those that changed since the previous call. Throws kube errors
+  /// when discovery itself fails.
   prepared prepare(const manifests::file_map& files);
+
+  cache_stats prepare_stats() const { return cache_.stats(); }
 
   /// The live object, nullopt when it does not exist.
   std::optional<boost::json::value> get(const std::string& api_version,
@@ -70,10 +67,9 @@ public:
   const cluster_options& options() const { return opts_; }
 
 private:
-  desired_object prepare_object(const manifests::resource& r);
-
   kube::client& client_;
   cluster_options opts_;
+  revision_cache cache_;
 };
 
 /// True for kinds fluxd neither lists nor watches: those matching one of
