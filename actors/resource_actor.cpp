@@ -22,18 +22,37 @@ void answer(self_ptr self, const std::string& status,
   st.waiting.clear();
 }
 
+/// The live object summarised against the current desired state.
+live_summary summarise(const resource_state& st, const boost::json::value& v) {
+  live_summary out;
+  out.known = true;
+  out.absent = v.is_null();
+  if (out.absent)
+    return out;
+  out.resource_version = sync::resource_version(v);
+  auto ann = sync::annotations(v);
+  out.checksum = ann[sync::checksum_annotation];
+  out.ignore = sync::ignore_value(ann);
+  if (st.desired) {
+    auto desired = sync::parse_json(st.desired->object);
+    out.taken_for = st.desired->checksum;
+    out.digest = sync::digest_on(desired, v);
+    out.subset = sync::subset_equal(desired, v);
+  }
+  return out;
+}
+
 /// Keeps the newer of the known and the reported object: an event or an
 /// answer that was overtaken must not undo what came later.
-void set_live(self_ptr self, boost::json::value v) {
+void set_live(self_ptr self, const boost::json::value& v) {
   auto& st = self->state;
-  if (st.live_known && !v.is_null() && !st.live.is_null()) {
-    auto now = sync::resource_version(st.live);
+  if (st.live.known && !v.is_null() && !st.live.absent) {
+    auto now = st.live.resource_version;
     auto then = sync::resource_version(v);
     if (now && then && *then < *now)
       return;
   }
-  st.live = std::move(v);
-  st.live_known = true;
+  st.live = summarise(st, v);
 }
 
 void schedule_retry(self_ptr self) {
@@ -51,7 +70,7 @@ void fail(self_ptr self, const caf::error& err) {
   bool unreachable = is_unreachable(err);
   auto text = error_text(err);
   if (unreachable)
-    st.live_known = false; // read it again once the server is back
+    st.live.known = false; // read it again once the server is back
   if (text != st.last_error)
     st.log.warn("apply failed; will retry",
                 {{"resource", st.config.id}, {"err", text}});
@@ -95,7 +114,7 @@ bool current(const resource_state& st, const std::string& checksum) {
 void apply(self_ptr self) {
   auto& st = self->state;
   const auto& d = *st.desired;
-  bool drift = st.waiting.empty() && !st.baseline.is_null();
+  bool drift = st.waiting.empty() && !st.baseline.empty();
   auto checksum = d.checksum;
   st.busy = true;
   self
@@ -111,7 +130,13 @@ void apply(self_ptr self) {
           reconcile(self); // superseded while in flight: apply the new one
           return;
         }
-        st.baseline = std::move(v);
+        // The summary is of this very object unless a newer one came first.
+        auto rv = sync::resource_version(v);
+        bool same = st.live.taken_for == checksum && rv
+                    && st.live.resource_version == rv;
+        st.baseline =
+          same ? st.live.digest
+               : sync::digest_on(sync::parse_json(st.desired->object), v);
         succeeded(self);
         if (drift)
           st.log.info("drift corrected", {{"resource", st.config.id}});
@@ -131,14 +156,24 @@ void apply(self_ptr self) {
       });
 }
 
-bool in_sync(const resource_state& st) {
-  if (st.live.is_null())
-    return false;
-  if (!st.baseline.is_null())
-    return sync::annotations(st.live)[sync::checksum_annotation]
-             == st.desired->checksum
-           && sync::same_on(st.desired_object, st.baseline, st.live);
-  return sync::subset_equal(st.desired_object, st.live);
+/// Whether the live object needs no write. Its digests were taken for an
+/// earlier desired state when that changed since: the checksum annotation
+/// then tells it is out of date (the desired object sets it), and only
+/// when it matches must the object be read again.
+enum class verdict { in_sync, differs, read_again };
+
+verdict compare(const resource_state& st) {
+  const auto& live = st.live;
+  if (live.absent)
+    return verdict::differs;
+  if (live.taken_for != st.desired->checksum)
+    return live.checksum == st.desired->checksum ? verdict::read_again
+                                                  : verdict::differs;
+  if (!st.baseline.empty())
+    return live.checksum == st.desired->checksum && live.digest == st.baseline
+             ? verdict::in_sync
+             : verdict::differs;
+  return live.subset ? verdict::in_sync : verdict::differs;
 }
 
 void reconcile(self_ptr self) {
@@ -154,21 +189,26 @@ void reconcile(self_ptr self) {
     answer(self, "ignored");
     return;
   }
-  if (!st.live_known) {
+  if (!st.live.known) {
     fetch(self);
     return;
   }
-  if (!st.live.is_null()
-      && sync::ignore_value(sync::annotations(st.live)) == "true") {
+  if (!st.live.absent && st.live.ignore == "true") {
     answer(self, "ignored");
     return;
   }
-  if (in_sync(st)) {
+  switch (compare(st)) {
+  case verdict::in_sync:
     succeeded(self);
     answer(self, "unchanged");
     return;
+  case verdict::read_again:
+    fetch(self);
+    return;
+  case verdict::differs:
+    apply(self);
+    return;
   }
-  apply(self);
 }
 
 } // namespace
@@ -185,10 +225,9 @@ resource(resource_impl::stateful_pointer<resource_state> self,
       if (!st.waiting.empty())
         answer(self, "superseded");
       if (!st.desired || st.desired->checksum != d.checksum) {
-        st.baseline = nullptr;
+        st.baseline.clear();
         st.failures = 0;
       }
-      st.desired_object = sync::parse_json(d.object);
       st.desired = std::move(d);
       st.waiting.push_back(rp);
       reconcile(self);
@@ -196,7 +235,7 @@ resource(resource_impl::stateful_pointer<resource_state> self,
     },
     [=](const live_event& e) {
       if (e.object == "?") // not in the kind's listing: read it again
-        self->state.live_known = false;
+        self->state.live.known = false;
       else
         set_live(self, sync::parse_json(e.object));
       reconcile(self);

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/value.hpp>
-
 #include "caf/typed_response_promise.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_actor.hpp"
@@ -30,17 +28,29 @@ struct resource_config {
 using resource_impl =
   resource_actor::extend<caf::reacts_to<res_retry_atom, uint64_t>>;
 
+/// What a resource actor remembers of the live object: a few strings and
+/// two digests instead of JSON trees (10,000 resources must fit in a few
+/// tens of MB). Digests are taken on the fields the desired state sets.
+struct live_summary {
+  bool known = false;  ///< false: read it before deciding
+  bool absent = false; ///< the object does not exist
+  std::optional<unsigned long long> resource_version;
+  std::string checksum; ///< its fluxd checksum annotation
+  std::string ignore;   ///< its `ignore` policy value
+  std::string taken_for; ///< the desired checksum the two below were taken for
+  std::string digest;    ///< digest_on(desired, live)
+  bool subset = false;   ///< subset_equal(desired, live)
+};
+
 struct resource_state {
   static inline const char* name = "fluxd.resource";
   resource_config config;
   std::optional<desired_state> desired;
-  boost::json::value desired_object; ///< parsed desired->object
-  /// The live object as last seen (null: absent); valid when live_known.
-  boost::json::value live;
-  /// The object as stored right after fluxd applied the current desired
-  /// state: drift is a difference from it in a field git sets.
-  boost::json::value baseline;
-  bool live_known = false;
+  live_summary live;
+  /// digest_on(desired, the object as stored right after fluxd applied the
+  /// current desired state); empty when there is none. Drift is a live
+  /// digest that differs from it.
+  std::string baseline;
   bool busy = false;  ///< a get or apply is in flight
   bool again = false; ///< something changed while busy: look again
   std::vector<caf::typed_response_promise<apply_outcome>> waiting; ///< desired requests

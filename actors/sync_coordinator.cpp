@@ -457,7 +457,7 @@ void after_apply(self_ptr self) {
       });
 }
 
-void on_outcome(self_ptr self, const desired_state& d,
+void on_outcome(self_ptr self, const std::string& id, const std::string& source,
                 const apply_outcome& o) {
   auto& run = *self->state.run;
   auto& r = run.result;
@@ -469,7 +469,7 @@ void on_outcome(self_ptr self, const desired_state& d,
     ++r.ignored;
   else {
     ++r.failed;
-    r.errors.push_back({d.id, d.source, o.error});
+    r.errors.push_back({id, source, o.error});
     if (o.unreachable)
       run.unreachable = true;
   }
@@ -482,9 +482,9 @@ void run_stage(self_ptr self, int stage) {
   auto& run = *st.run;
   for (; stage <= 4; ++stage) {
     std::vector<const desired_state*> batch;
-    for (const auto& d : run.resources)
-      if (d.rank == stage)
-        batch.push_back(&d);
+    for (const auto* d : run.resources)
+      if (d->rank == stage)
+        batch.push_back(d);
     if (batch.empty())
       continue;
     run.stage = stage;
@@ -493,26 +493,43 @@ void run_stage(self_ptr self, int stage) {
       auto a = st.actors.find(d->id);
       auto handle = a == st.actors.end() ? spawn_resource(self, d->id)
                                          : a->second;
-      desired_state copy = *d;
-      auto id = run.id;
+      auto run_id = run.id;
+      auto id = d->id;
+      auto source = d->source;
       self
         ->request(caf::actor_cast<resource_actor>(handle), st.config.timeout,
-                  desired_atom_v, copy)
+                  desired_atom_v, *d)
         .then(
           [=](const apply_outcome& o) {
-            if (current(self, id))
-              on_outcome(self, copy, o);
+            if (current(self, run_id))
+              on_outcome(self, id, source, o);
           },
           [=](caf::error& err) {
-            if (current(self, id))
-              on_outcome(self, copy,
-                         {copy.id, "failed", error_text(err),
+            if (current(self, run_id))
+              on_outcome(self, id, source,
+                         {id, "failed", error_text(err),
                           is_unreachable(err)});
           });
     }
     return;
   }
   after_apply(self);
+}
+
+/// Stages the resources of `desired` in kind order.
+void apply_desired(self_ptr self) {
+  auto& st = self->state;
+  auto& run = *st.run;
+  run.resources.clear();
+  for (const auto& [id, d] : st.desired)
+    run.resources.push_back(&d);
+  std::stable_sort(run.resources.begin(), run.resources.end(),
+                   [](const auto* a, const auto* b) {
+                     return a->rank < b->rank;
+                   });
+  for (const auto* d : run.resources)
+    ensure_watch(self, *d);
+  run_stage(self, 0);
 }
 
 void begin_apply(self_ptr self, prepared_set set) {
@@ -533,14 +550,14 @@ void begin_apply(self_ptr self, prepared_set set) {
   for (const auto& e : set.errors)
     broken.insert(e.source);
   std::map<std::string, desired_state> next;
-  for (auto& d : set.resources)
-    next[d.id] = d;
+  for (auto& d : set.resources) {
+    auto id = d.id;
+    next[id] = std::move(d);
+  }
   // A file that does not load keeps its resources as they were.
   for (const auto& [id, d] : st.desired)
-    if (!next.count(id) && broken.count(d.source)) {
+    if (!next.count(id) && broken.count(d.source))
       next[id] = d;
-      set.resources.push_back(d);
-    }
   for (const auto& [id, d] : st.desired)
     if (!next.count(id))
       stop_resource(self, id);
@@ -549,14 +566,7 @@ void begin_apply(self_ptr self, prepared_set set) {
         old == st.desired.end() || old->second.checksum != d.checksum)
       run.changed.push_back(id);
   st.desired = std::move(next);
-  std::stable_sort(set.resources.begin(), set.resources.end(),
-                   [](const auto& a, const auto& b) {
-                     return a.rank < b.rank;
-                   });
-  run.resources = std::move(set.resources);
-  for (const auto& d : run.resources)
-    ensure_watch(self, d);
-  run_stage(self, 0);
+  apply_desired(self);
 }
 
 void start_sync(self_ptr self, const std::string& revision) {
@@ -576,8 +586,8 @@ void start_sync(self_ptr self, const std::string& revision) {
               {{"old", st.synced}, {"new", revision}});
   // Flux v1 gives the whole sync one deadline (§7.6).
   self->delayed_send(self, st.config.timeout, sync_deadline_atom_v, id);
-  if (st.prepared && st.prepared_revision == revision) {
-    begin_apply(self, *st.prepared);
+  if (!st.clean_revision.empty() && st.clean_revision == revision) {
+    apply_desired(self);
     return;
   }
   auto mirror = st.config.mirror();
@@ -599,15 +609,10 @@ void start_sync(self_ptr self, const std::string& revision) {
             [=](prepared_set& set) {
               if (!current(self, id))
                 return;
-              // Only a clean load is kept: one with errors may load
+              // Only a clean load is reused: one with errors may load
               // differently once the cluster knows more (a CRD applied).
-              if (set.errors.empty() && set.warnings.empty()) {
-                self->state.prepared_revision = revision;
-                self->state.prepared =
-                  std::make_shared<const prepared_set>(set);
-              } else {
-                self->state.prepared.reset();
-              }
+              bool clean = set.errors.empty() && set.warnings.empty();
+              self->state.clean_revision = clean ? revision : std::string();
               begin_apply(self, std::move(set));
             },
             [=](caf::error& err) {

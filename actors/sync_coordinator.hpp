@@ -74,7 +74,9 @@ struct sync_run {
   std::string revision;
   std::chrono::steady_clock::time_point started;
   std::chrono::system_clock::time_point wall_started; ///< for the event
-  std::vector<desired_state> resources; ///< sorted by rank
+  /// Into the coordinator's `desired` (not changed while a run lasts),
+  /// sorted by rank: one copy of each manifest, not one per run.
+  std::vector<const desired_state*> resources;
   std::vector<std::string> changed; ///< IDs new or changed since last load
   int stage = -1;
   std::size_t outstanding = 0;
@@ -92,10 +94,9 @@ struct sync_coordinator_state {
   std::map<caf::actor_addr, std::string> ids;
   std::shared_ptr<std::set<caf::actor>> children; ///< ended with this actor
   std::map<std::string, desired_state> desired; ///< last loaded revision
-  /// The last revision's loaded manifests: a resync of the same revision
+  /// The revision `desired` holds when it loaded cleanly: a resync of it
   /// (every --sync-interval) skips reading and parsing every file again.
-  std::string prepared_revision;
-  std::shared_ptr<const prepared_set> prepared;
+  std::string clean_revision;
   std::map<std::string, watch_entry> watches; ///< by apiVersion|kind|ns
   std::map<caf::actor_addr, std::string> watch_keys;
   std::shared_ptr<std::vector<std::shared_ptr<kube::stream_cancel>>> cancels;

@@ -1,6 +1,8 @@
 #include "adapters/sync/desired.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 
 #include <boost/json.hpp>
@@ -217,6 +219,131 @@ bool same_on(const json::value& shape, const json::value& a,
   if (a.is_number() && b.is_number())
     return numbers_equal(a, b);
   return a == b;
+}
+
+namespace {
+
+void put_size(std::string& out, std::size_t n) {
+  out += std::to_string(n);
+  out += ':';
+}
+
+void put_string(std::string& out, std::string_view text) {
+  put_size(out, text.size());
+  out.append(text.data(), text.size());
+}
+
+/// Numbers as `numbers_equal` sees them: integral values (of any JSON
+/// number type) as integers, the rest as doubles.
+void put_number(std::string& out, const json::value& v) {
+  if (v.is_int64()) {
+    out += 'i' + std::to_string(v.get_int64());
+    return;
+  }
+  if (v.is_uint64()) {
+    auto u = v.get_uint64();
+    out += u <= static_cast<std::uint64_t>(INT64_MAX)
+             ? 'i' + std::to_string(static_cast<std::int64_t>(u))
+             : 'u' + std::to_string(u);
+    return;
+  }
+  double d = v.get_double();
+  if (d >= -9.2e18 && d <= 9.2e18 && d == static_cast<double>(
+                                       static_cast<std::int64_t>(d))) {
+    out += 'i' + std::to_string(static_cast<std::int64_t>(d));
+    return;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "d%.17g", d);
+  out += buf;
+}
+
+/// The whole value, canonically (object keys sorted: JSON objects compare
+/// regardless of order).
+void put_whole(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+  case json::kind::object: {
+    std::vector<const json::key_value_pair*> kvs;
+    for (const auto& kv : v.get_object())
+      kvs.push_back(&kv);
+    std::sort(kvs.begin(), kvs.end(),
+              [](auto* a, auto* b) { return a->key() < b->key(); });
+    out += '{';
+    put_size(out, kvs.size());
+    for (auto* kv : kvs) {
+      put_string(out, kv->key());
+      put_whole(out, kv->value());
+    }
+    out += '}';
+    return;
+  }
+  case json::kind::array:
+    out += '[';
+    put_size(out, v.get_array().size());
+    for (const auto& e : v.get_array())
+      put_whole(out, e);
+    out += ']';
+    return;
+  case json::kind::string:
+    out += 's';
+    put_string(out, v.get_string());
+    return;
+  case json::kind::int64:
+  case json::kind::uint64:
+  case json::kind::double_:
+    put_number(out, v);
+    return;
+  case json::kind::bool_:
+    out += v.get_bool() ? 'T' : 'F';
+    return;
+  case json::kind::null:
+    out += 'N';
+    return;
+  }
+}
+
+/// Mirrors same_on: the shape's keys in the shape's order (the same for
+/// both sides), an absent key marked as such.
+void put_on(std::string& out, const json::value& shape, const json::value& v) {
+  if (shape.is_object() && v.is_object()) {
+    out += '{';
+    for (const auto& kv : shape.get_object()) {
+      auto* x = v.get_object().if_contains(kv.key());
+      put_string(out, kv.key());
+      if (!x)
+        out += '-';
+      else
+        put_on(out, kv.value(), *x);
+    }
+    out += '}';
+    return;
+  }
+  if (shape.is_array() && v.is_array()) {
+    const auto& s = shape.get_array();
+    const auto& x = v.get_array();
+    out += '[';
+    put_size(out, x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (i < s.size())
+        put_on(out, s[i], x[i]);
+      else
+        put_whole(out, x[i]);
+    out += ']';
+    return;
+  }
+  // A shape that is an object or list where `v` is not: same_on compares
+  // the values whole; mark the case so it never meets a projection.
+  if (shape.is_structured())
+    out += '!';
+  put_whole(out, v);
+}
+
+} // namespace
+
+std::string digest_on(const json::value& shape, const json::value& v) {
+  std::string bytes;
+  put_on(bytes, shape, v);
+  return sha256_raw(bytes);
 }
 
 std::string id_of(const json::value& o) {

@@ -69,6 +69,14 @@ bool subset_equal(const boost::json::value& desired,
 bool same_on(const boost::json::value& shape, const boost::json::value& a,
              const boost::json::value& b);
 
+/// A digest of `v` on the fields `shape` sets, so that two objects compare
+/// by their digests as `same_on(shape, a, b)` compares them (numbers by
+/// value, keys `shape` sets but neither object has are equal, elements past
+/// the end of `shape`'s lists compared whole). Lets a resource actor keep
+/// 32 bytes of the stored object instead of its whole tree.
+std::string digest_on(const boost::json::value& shape,
+                      const boost::json::value& v);
+
 /// A marked object found by the GC listing.
 struct marked_object {
   std::string id;

@@ -100,6 +100,47 @@ TEST_CASE("drift: only fields git sets count") {
   CHECK(!sync::same_on(desired, stored, live));
 }
 
+TEST_CASE("digest_on: equal digests exactly where same_on holds") {
+  auto desired = json::parse(R"({"spec":{"replicas":2,"x":[{"a":1}]}})");
+  auto stored = json::parse(
+    R"({"spec":{"replicas":2,"x":[{"a":1,"b":2}],"extra":1},"status":{}})");
+  auto d = [&](const char* text) {
+    return sync::digest_on(desired, json::parse(text));
+  };
+  auto base = sync::digest_on(desired, stored);
+  CHECK(base.size() == 32);
+  // Fields git does not set, and key order, do not count.
+  CHECK(base == d(R"({"status":{"x":1},"spec":{"x":[{"b":3,"a":1}],"replicas":2}})"));
+  CHECK(base == d(R"({"spec":{"replicas":2.0,"x":[{"a":1}]}})"));
+  CHECK(base != d(R"({"spec":{"replicas":3,"x":[{"a":1}]}})"));
+  CHECK(base != d(R"({"spec":{"replicas":"2","x":[{"a":1}]}})"));
+  CHECK(base != d(R"({"spec":{"x":[{"a":1}]}})"));
+  CHECK(base != d(R"({"spec":{"replicas":2,"x":[{"a":1},{"a":1}]}})"));
+  CHECK(base != d(R"({"spec":{"replicas":2,"x":{"a":1}}})"));
+  CHECK(base != d(R"({"spec":null})"));
+
+  // Over many pairs of variants, digests agree with same_on.
+  std::vector<json::value> variants;
+  for (const char* r : {"2", "2.0", "3", "\"2\"", "null"})
+    for (const char* x : {R"([{"a":1}])", R"([{"a":1,"b":2}])", R"([{"a":2}])",
+                          R"([{"a":1},{"c":1}])", R"([{"a":1},{"c":2}])",
+                          R"([])", R"({"a":1})"})
+      for (const char* extra : {"", R"(,"extra":true)"})
+        variants.push_back(json::parse(std::string(R"({"spec":{"replicas":)")
+                                       + r + R"(,"x":)" + x + extra + "}}"));
+  variants.push_back(json::parse(R"({"spec":{"x":[{"a":1}]}})"));
+  variants.push_back(json::parse(R"({"other":1})"));
+  int pairs = 0;
+  for (const auto& a : variants)
+    for (const auto& b : variants) {
+      ++pairs;
+      INFO(json::serialize(a) << " vs " << json::serialize(b));
+      CHECK((sync::digest_on(desired, a) == sync::digest_on(desired, b))
+            == sync::same_on(desired, a, b));
+    }
+  CHECK(pairs > 1000);
+}
+
 TEST_CASE("GC: deletes only its own marked objects that git no longer "
           "holds - in reverse kind order (§7.8 - §14.2)") {
   std::vector<sync::marked_object> live = {
