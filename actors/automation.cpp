@@ -47,13 +47,12 @@ void schedule_tick(self_ptr self) {
 void watch_repositories(self_ptr self) {
   auto& st = self->state;
   std::map<std::string, std::pair<std::string, bool>> wanted;
-  for (auto& [id, r] : st.git.resources) {
-    auto pol = manifests::policies_of(r.annotations);
-    for (auto& c : manifests::containers_of(r.node).containers) {
+  for (auto& wl : st.workloads) {
+    for (auto& c : wl.containers) {
       auto& w = wanted[c.image.canonical_name()];
       w.first = c.image.to_string();
       w.second = w.second ||
-                 image::tag_filter(manifests::tag_pattern(pol, c.name))
+                 image::tag_filter(manifests::tag_pattern(wl.policies, c.name))
                    .needs_created();
     }
   }
@@ -140,30 +139,40 @@ void check(self_ptr self) {
       });
 }
 
+void on_loaded(self_ptr self, const std::string& revision,
+               release::git_summary& git) {
+  auto& st = self->state;
+  st.revision = revision;
+  st.workloads = std::move(git.workloads);
+  st.automated = release::automated_containers(st.workloads);
+  st.log.debug("read the workloads at the branch head",
+               {{"revision", st.revision},
+                {"resources", git.resources},
+                {"workloads", st.workloads.size()},
+                {"automated", st.automated.size()}});
+  watch_repositories(self);
+  schedule_check(self);
+}
+
 void on_revision(self_ptr self, const git_revision& r) {
   auto& st = self->state;
   if (r.revision == st.revision)
     return;
-  self
-    ->request(st.cfg.mirror, st.cfg.request_timeout, git_read_atom_v,
-              r.revision, st.cfg.load.paths)
+  auto timeout = st.cfg.request_timeout;
+  self->request(st.cfg.mirror, timeout, git_read_atom_v, r.revision,
+                st.cfg.load.paths)
     .then(
-      [=](const git_files& files) {
-        auto& st = self->state;
-        try {
-          st.git = manifests::load(files.files, st.cfg.load);
-        } catch (const std::exception& e) {
-          st.log.warn("cannot load manifests", {{"err", e.what()}});
-          return;
-        }
-        st.revision = files.revision;
-        st.automated = release::automated_containers(st.git);
-        st.log.debug("read the workloads at the branch head",
-                     {{"revision", st.revision},
-                      {"resources", st.git.resources.size()},
-                      {"automated", st.automated.size()}});
-        watch_repositories(self);
-        schedule_check(self);
+      [=](git_files& files) {
+        auto revision = files.revision;
+        // Moved: the loader's thread frees the file texts with the trees.
+        self->request(self->state.loader, timeout, std::move(files))
+          .then(
+            [=](release::git_summary& git) { on_loaded(self, revision, git); },
+            [=](caf::error& e) {
+              self->state.log.warn("cannot load manifests",
+                                   {{"revision", revision},
+                                    {"err", self->system().render(e)}});
+            });
       },
       [=](caf::error& e) {
         self->state.log.warn("cannot read the branch head",
@@ -172,20 +181,35 @@ void on_revision(self_ptr self, const git_revision& r) {
       });
 }
 
+workload_loader_actor::behavior_type
+workload_loader(workload_loader_actor::pointer self,
+                manifests::load_options opts) {
+  install_handlers(self, log::logger{"automation"});
+  return {
+    [=](git_files& files) -> caf::result<release::git_summary> {
+      try {
+        auto git = manifests::load(files.files, opts);
+        files.files.clear();
+        return release::summarize(git);
+      } catch (const std::exception& e) {
+        return caf::make_error(caf::sec::runtime_error, e.what());
+      }
+    },
+  };
+}
+
 } // namespace
 
 std::vector<container_images>
-image_rows(const manifests::load_result& git,
+image_rows(const std::vector<release::workload_summary>& workloads,
            const release::image_index& images) {
   std::vector<container_images> out;
   static const release::repo_images empty;
-  for (auto& [id, r] : git.resources) {
-    if (!manifests::is_workload_kind(r.kind))
-      continue;
-    auto pol = manifests::policies_of(r.annotations);
-    for (auto& c : manifests::containers_of(r.node).containers) {
+  for (auto& w : workloads) {
+    auto& pol = w.policies;
+    for (auto& c : w.containers) {
       container_images row;
-      row.workload = id;
+      row.workload = w.id;
       row.container = c.name;
       row.current = c.image.to_string();
       row.repository = c.image.canonical_name();
@@ -223,13 +247,13 @@ image_rows(const manifests::load_result& git,
   return out;
 }
 
-git_workloads workloads_of(const std::string& revision,
-                           const manifests::load_result& git) {
+git_workloads
+workloads_of(const std::string& revision,
+             const std::vector<release::workload_summary>& workloads) {
   git_workloads out;
   out.revision = revision;
-  for (auto& [id, r] : git.resources)
-    if (manifests::is_workload_kind(r.kind))
-      out.workloads.push_back({id, manifests::policies_of(r.annotations)});
+  for (auto& w : workloads)
+    out.workloads.push_back({w.id, w.policies});
   return out;
 }
 
@@ -239,6 +263,8 @@ automation(automation_impl::stateful_pointer<automation_state> self,
   self->state.cfg = std::move(cfg);
   install_handlers(self, self->state.log);
   auto& st = self->state;
+  st.loader = self->spawn<caf::detached + caf::linked>(workload_loader,
+                                                       st.cfg.load);
   if (st.cfg.mirror) {
     auto listener = caf::actor_cast<git_listener_actor>(self);
     self->request(st.cfg.mirror, st.cfg.request_timeout, git_sub_atom_v,
@@ -267,10 +293,10 @@ automation(automation_impl::stateful_pointer<automation_state> self,
         schedule_check(self);
     },
     [=](list_images_atom) {
-      return image_rows(self->state.git, self->state.images);
+      return image_rows(self->state.workloads, self->state.images);
     },
     [=](git_workloads_atom) {
-      return workloads_of(self->state.revision, self->state.git);
+      return workloads_of(self->state.revision, self->state.workloads);
     },
     [=](auto_tick_atom, uint64_t generation) {
       if (generation != self->state.tick_generation)

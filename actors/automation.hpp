@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
@@ -14,6 +15,10 @@
 #include "messages/automation.hpp"
 #include "messages/git.hpp"
 #include "messages/registry.hpp"
+
+/// Only ever passed between two local actors (the loader and the
+/// automation): never serialized, so no inspect().
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fluxd::release::git_summary)
 
 namespace fluxd {
 
@@ -32,6 +37,13 @@ struct automation_config {
   caf::timespan request_timeout = std::chrono::minutes(1);
 };
 
+/// Parses a revision's files on its own thread (yaml-cpp takes seconds at
+/// 10,000 files, which would stall a scheduler thread) and answers only
+/// the summary, so the YAML trees are freed there. Private to the
+/// automation: its reply type is an adapter value, never serialized.
+using workload_loader_actor =
+  caf::typed_actor<caf::replies_to<git_files>::with<release::git_summary>>;
+
 /// Self-messages: the interval tick (with a generation) and the end of a
 /// batch window.
 using automation_impl = automation_actor::extend<
@@ -41,7 +53,9 @@ struct automation_state {
   static inline const char* name = "fluxd.automation";
   automation_config cfg;
   std::string revision; ///< the branch head the workloads come from
-  manifests::load_result git;
+  /// The workloads at `revision`, without their YAML.
+  std::vector<release::workload_summary> workloads;
+  workload_loader_actor loader;
   std::vector<release::automated_container> automated;
   release::image_index images;
   /// Repositories watched, and whether with creation times.
@@ -62,13 +76,14 @@ automation_impl::behavior_type
 automation(automation_impl::stateful_pointer<automation_state> self,
            automation_config cfg);
 
-/// The workloads of `git` (at `revision`) with their policies.
-git_workloads workloads_of(const std::string& revision,
-                           const manifests::load_result& git);
+/// The workloads (at `revision`) with their policies.
+git_workloads
+workloads_of(const std::string& revision,
+             const std::vector<release::workload_summary>& workloads);
 
-/// list-images rows for every container of every workload in `git`.
+/// list-images rows for every container of every workload.
 std::vector<container_images>
-image_rows(const manifests::load_result& git,
+image_rows(const std::vector<release::workload_summary>& workloads,
            const release::image_index& images);
 
 } // namespace fluxd

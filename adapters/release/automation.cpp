@@ -4,22 +4,43 @@
 
 namespace fluxd::release {
 
-std::vector<automated_container>
-automated_containers(const manifests::load_result& git) {
-  std::vector<automated_container> out;
+git_summary summarize(const manifests::load_result& git) {
+  git_summary out;
+  out.resources = git.resources.size();
   for (auto& [id, r] : git.resources) {
     if (!manifests::is_workload_kind(r.kind))
       continue;
-    auto pol = manifests::policies_of(r.annotations);
+    workload_summary w;
+    w.id = id;
+    w.policies = manifests::policies_of(r.annotations);
+    for (auto& c : manifests::containers_of(r.node).containers)
+      w.containers.push_back({c.name, c.image});
+    w.containers.shrink_to_fit();
+    out.workloads.push_back(std::move(w));
+  }
+  out.workloads.shrink_to_fit();
+  return out;
+}
+
+std::vector<automated_container>
+automated_containers(const std::vector<workload_summary>& workloads) {
+  std::vector<automated_container> out;
+  for (auto& w : workloads) {
+    auto& pol = w.policies;
     if (!manifests::policy_true(pol, manifests::policy::automated) ||
         manifests::policy_true(pol, manifests::policy::locked) ||
         manifests::policy_true(pol, manifests::policy::ignore))
       continue;
-    for (auto& c : manifests::containers_of(r.node).containers)
-      out.push_back({id, c.name, c.image,
+    for (auto& c : w.containers)
+      out.push_back({w.id, c.name, c.image,
                      manifests::tag_pattern(pol, c.name)});
   }
   return out;
+}
+
+std::vector<automated_container>
+automated_containers(const manifests::load_result& git) {
+  return automated_containers(summarize(git).workloads);
 }
 
 std::set<std::string>

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adapters/manifests/loader.hpp"
+#include "adapters/manifests/policy.hpp"
 #include "adapters/release/planner.hpp"
 #include "adapters/release/spec.hpp"
 
@@ -22,7 +23,32 @@ struct automated_container {
   std::string pattern;
 };
 
+/// A container of a workload in git.
+struct summary_container {
+  std::string name;
+  image::ref image;
+};
+
+/// What the automation keeps of a workload in git: a load's YAML trees
+/// hold ~4 KB per resource, this a few hundred bytes.
+struct workload_summary {
+  std::string id;
+  manifests::policy_set policies;
+  std::vector<summary_container> containers;
+};
+
+/// The workloads of a load, by ID.
+struct git_summary {
+  std::vector<workload_summary> workloads;
+  std::size_t resources = 0; ///< every resource loaded
+};
+
+/// Summarises `git` (its containers' images parsed once, here).
+git_summary summarize(const manifests::load_result& git);
+
 /// Every container of every automated, unlocked, not ignored workload.
+std::vector<automated_container>
+automated_containers(const std::vector<workload_summary>& workloads);
 std::vector<automated_container>
 automated_containers(const manifests::load_result& git);
 

@@ -114,3 +114,24 @@ TEST_CASE("calculateChanges rules (§9.2, §14.5)") {
   REQUIRE(c.changes.changes.size() == 1);
   CHECK(c.changes.changes[0].image == "repo/app:3");
 }
+
+TEST_CASE("a summary keeps workloads, their policies and containers only") {
+  manifests::file_map f;
+  f["a.yaml"] = deployment("auto", automated + "    other: x\n",
+                           "repo/app:1");
+  f["s.yaml"] = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+                "  namespace: default\n";
+  auto s = summarize(git(f));
+  CHECK(s.resources == 2);
+  REQUIRE(s.workloads.size() == 1);
+  auto& w = s.workloads[0];
+  CHECK(w.id == "default:deployment/auto");
+  CHECK(w.policies == manifests::policy_set{{"automated", "true"}});
+  REQUIRE(w.containers.size() == 1);
+  CHECK(w.containers[0].name == "app");
+  CHECK(w.containers[0].image == image::parse_ref("repo/app:1"));
+  // The same candidates from the summary as from the load.
+  auto cs = automated_containers(s.workloads);
+  REQUIRE(cs.size() == 1);
+  CHECK(cs[0].current.to_string() == "repo/app:1");
+}
