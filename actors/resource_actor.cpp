@@ -234,9 +234,15 @@ resource(resource_impl::stateful_pointer<resource_state> self,
       return rp;
     },
     [=](const live_event& e) {
-      if (e.object == "?") // not in the kind's listing: read it again
-        self->state.live.known = false;
-      else
+      auto& live = self->state.live;
+      if (e.object == "?") { // not in the kind's listing
+        if (!live.known) {
+          live.known = true; // nothing known yet: it does not exist
+          live.absent = true;
+        } else if (!live.absent) {
+          live.known = false; // it was there: read it again
+        }
+      } else
         set_live(self, sync::parse_json(e.object));
       reconcile(self);
     },

@@ -24,9 +24,11 @@ using self_ptr = sync_impl::stateful_pointer<sync_coordinator_state>;
 
 constexpr std::size_t max_results = 50;
 
-/// A watch-routed "this object was not listed": read it again rather than
-/// assume it is gone (the watches select fluxd's gc mark only).
-const std::string reread = "?";
+/// A watch-routed "this object was not listed". The watches list whole
+/// kinds (every object, not only fluxd's: an unmarked object may carry
+/// `ignore`), so a resource actor that knows nothing yet takes it as
+/// absent; one that knew the object reads it again.
+const std::string not_listed = "?";
 
 void start_sync(self_ptr self, const std::string& revision);
 void run_stage(self_ptr self, int stage);
@@ -121,32 +123,36 @@ void start_watch(self_ptr self, const std::string& key) {
   self->send(caf::actor_cast<kube_watcher_actor>(w.actor), watch_kind_atom_v);
 }
 
-void ensure_watch(self_ptr self, const desired_state& d) {
+/// The watch key of a desired resource: "apiVersion|Kind|" or, with
+/// --k8s-allow-namespace, "apiVersion|Kind|namespace"; "" for kinds never
+/// watched. Excluded kinds are applied but never listed (Flux v1 §7.11): no
+/// drift events for them, and no garbage collection.
+std::string watch_key(self_ptr self, const desired_state& d) {
   auto& st = self->state;
-  // Excluded kinds are applied but never listed (Flux v1 §7.11): no drift
-  // events for them, and no garbage collection.
   if (sync::excluded_kind(st.config.cluster.exclude_resources, d.api_version,
                           d.kind))
-    return;
-  std::vector<std::string> namespaces{""};
+    return {};
+  std::string ns;
   if (!d.ns.empty() && !st.config.cluster.allow_namespaces.empty())
-    namespaces = {d.ns};
-  for (const auto& ns : namespaces) {
-    auto key = d.api_version + "|" + d.kind + "|" + ns;
-    if (st.watches.count(key))
-      continue;
-    auto& wc = st.watches[key].config;
-    wc.client = st.config.client;
-    wc.api_version = d.api_version;
-    wc.kind = d.kind;
-    wc.ns = ns;
-    wc.label_selector = sync::gc_mark_label;
-    wc.sink = caf::actor_cast<caf::actor>(self);
-    wc.key = key;
-    wc.max_backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
-      st.config.retry_max);
-    start_watch(self, key);
-  }
+    ns = d.ns;
+  return d.api_version + "|" + d.kind + "|" + ns;
+}
+
+void ensure_watch(self_ptr self, const desired_state& d) {
+  auto& st = self->state;
+  auto key = watch_key(self, d);
+  if (key.empty() || st.watches.count(key))
+    return;
+  auto& wc = st.watches[key].config;
+  wc.client = st.config.client;
+  wc.api_version = d.api_version;
+  wc.kind = d.kind;
+  wc.ns = key.substr(key.rfind('|') + 1);
+  wc.sink = caf::actor_cast<caf::actor>(self);
+  wc.key = key;
+  wc.max_backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+    st.config.retry_max);
+  start_watch(self, key);
 }
 
 /// A watcher ended (it crashed, was killed, or its stream failed for good):
@@ -176,11 +182,25 @@ bool on_watcher_down(self_ptr self, const caf::down_msg& msg) {
   return true;
 }
 
+/// The resource actor of a desired ID, spawned when missing: a listing
+/// reaches it before its first desired state, so it need not read first.
+caf::actor actor_of(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto a = st.actors.find(id);
+  if (a != st.actors.end())
+    return a->second;
+  if (!st.desired.count(id))
+    return {};
+  return spawn_resource(self, id);
+}
+
 void on_listed(self_ptr self, const std::string& key,
                const std::vector<std::string>& ids) {
   auto& st = self->state;
-  if (auto w = st.watches.find(key); w != st.watches.end())
+  if (auto w = st.watches.find(key); w != st.watches.end()) {
     w->second.failures = 0;
+    w->second.listed = true;
+  }
   std::set<std::string> listed(ids.begin(), ids.end());
   for (const auto& [id, d] : st.desired) {
     auto prefix = d.api_version + "|" + d.kind + "|";
@@ -189,11 +209,12 @@ void on_listed(self_ptr self, const std::string& key,
     auto ns = key.substr(prefix.size());
     if (!ns.empty() && ns != d.ns)
       continue;
-    auto a = st.actors.find(id);
-    if (a != st.actors.end())
-      self->send(caf::actor_cast<resource_actor>(a->second),
-                 live_event{id, reread});
+    if (auto a = actor_of(self, id))
+      self->send(caf::actor_cast<resource_actor>(a),
+                 live_event{id, not_listed});
   }
+  if (st.run && st.run->listings.erase(key) && st.run->listings.empty())
+    run_stage(self, st.run->stage);
 }
 
 // -- one sync ----------------------------------------------------------------
@@ -488,6 +509,22 @@ void run_stage(self_ptr self, int stage) {
     if (batch.empty())
       continue;
     run.stage = stage;
+    if (run.waited_stage != stage) {
+      run.waited_stage = stage;
+      run.listings.clear();
+      for (const auto* d : batch) {
+        auto key = watch_key(self, *d);
+        if (auto w = st.watches.find(key);
+            w != st.watches.end() && !w->second.listed)
+          run.listings.insert(key);
+      }
+      if (!run.listings.empty()) {
+        self->delayed_send(self, st.config.list_wait, stage_wait_atom_v,
+                           run.id, static_cast<int32_t>(stage));
+        return;
+      }
+    }
+    run.listings.clear();
     run.outstanding = batch.size();
     for (const auto* d : batch) {
       auto a = st.actors.find(d->id);
@@ -772,10 +809,19 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
       return it->second;
     },
     [=](const live_event& e) {
+      if (auto a = actor_of(self, e.id))
+        self->send(caf::actor_cast<resource_actor>(a), e);
+    },
+    [=](stage_wait_atom, uint64_t id, int32_t stage) {
       auto& st = self->state;
-      auto it = st.actors.find(e.id);
-      if (it != st.actors.end())
-        self->send(caf::actor_cast<resource_actor>(it->second), e);
+      if (!current(self, id) || st.run->stage != stage
+          || st.run->listings.empty())
+        return;
+      st.log.debug("stage goes on without all listings",
+                   {{"stage", stage},
+                    {"waiting", static_cast<int64_t>(
+                                  st.run->listings.size())}});
+      run_stage(self, stage);
     },
     [=](watch_synced_atom, const std::string& key,
         const std::vector<std::string>& ids) { on_listed(self, key, ids); },

@@ -43,6 +43,9 @@ struct sync_coordinator_config {
   caf::timespan retry_initial = std::chrono::seconds(1);
   caf::timespan retry_max = std::chrono::seconds(30);
   int workers = 4; ///< concurrent Kubernetes calls
+  /// How long a stage waits for its kinds' first listings; after that its
+  /// resource actors read what they do not know one by one.
+  caf::timespan list_wait = std::chrono::seconds(5);
   health::readiness* readiness = nullptr; ///< "cluster"
   /// Gets a `sync` event after each sync that brought new commits (§7.7).
   /// Looked up on every event (the notifier may have been restarted);
@@ -58,6 +61,7 @@ using sync_impl = sync_actor::extend<
   caf::reacts_to<sync_retry_atom, uint64_t>, caf::reacts_to<git_sub_atom>,
   caf::reacts_to<sync_deadline_atom, uint64_t>,
   caf::reacts_to<watch_restart_atom, std::string>,
+  caf::reacts_to<stage_wait_atom, uint64_t, int32_t>,
   /// The watcher of a kind ("apiVersion|Kind"): tests, diagnostics.
   caf::replies_to<watchers_atom, std::string>::with<caf::actor>>;
 
@@ -66,6 +70,7 @@ struct watch_entry {
   kube_watcher_config config; ///< a fresh cancel on each start
   caf::actor actor;           ///< null while waiting to restart
   uint32_t failures = 0;      ///< since its last full listing
+  bool listed = false;        ///< its first listing arrived
 };
 
 /// One sync of one revision, from reading the files to moving the marker.
@@ -79,6 +84,10 @@ struct sync_run {
   std::vector<const desired_state*> resources;
   std::vector<std::string> changed; ///< IDs new or changed since last load
   int stage = -1;
+  /// Watches whose first listing the stage waits for (a listed resource
+  /// needs no read before its apply), up to `list_wait`.
+  std::set<std::string> listings;
+  int waited_stage = -1;
   std::size_t outstanding = 0;
   bool unreachable = false;
   bool load_errors = false;
