@@ -20,18 +20,18 @@ marked_ref to_ref(const sync::marked_object& o) {
           o.mark, o.checksum, o.ignore, o.owned};
 }
 
-desired_state to_message(const sync::desired_object& d) {
+desired_state to_message(sync::prepared_object&& d) {
   desired_state s;
-  s.id = d.id;
-  s.api_version = d.api_version;
-  s.kind = d.kind;
-  s.ns = d.ns;
-  s.name = d.name;
-  s.source = d.source;
-  s.checksum = d.checksum;
+  s.id = std::move(d.id);
+  s.api_version = std::move(d.api_version);
+  s.kind = std::move(d.kind);
+  s.ns = std::move(d.ns);
+  s.name = std::move(d.name);
+  s.source = std::move(d.source);
+  s.checksum = std::move(d.checksum);
   s.rank = d.rank;
   s.ignore_in_file = d.ignore_in_file;
-  s.object = json::serialize(d.object);
+  s.object = std::move(d.object); // already JSON text
   return s;
 }
 
@@ -85,8 +85,9 @@ kube_worker(kube_worker_actor::stateful_pointer<kube_worker_state> self,
       try {
         auto p = self->state.ops->prepare(files.files);
         prepared_set out;
-        for (const auto& d : p.resources) {
-          out.resources.push_back(to_message(d));
+        out.resources.reserve(p.resources.size());
+        for (auto& d : p.resources) {
+          out.resources.push_back(to_message(std::move(d)));
           out.resources.back().revision = files.revision;
         }
         for (const auto& e : p.errors)

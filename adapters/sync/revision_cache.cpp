@@ -15,7 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-void sort_for_apply(std::vector<desired_object>& v) {
+void sort_for_apply(std::vector<prepared_object>& v) {
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     if (a.rank != b.rank)
       return a.rank < b.rank;
@@ -34,18 +34,30 @@ bool same_limits(const manifests::limits& a, const manifests::limits& b) {
   return a.max_file_bytes == b.max_file_bytes && a.max_nodes == b.max_nodes;
 }
 
-/// One object of a cached file: what prepare_for_apply() needs of its node.
+prepared_object text_form(desired_object&& d) {
+  return {std::move(d.id),     std::move(d.api_version), std::move(d.kind),
+          std::move(d.ns),     std::move(d.name),        std::move(d.source),
+          std::move(d.checksum), d.rank,                 d.ignore_in_file,
+          json::serialize(d.object)};
+}
+
+/// One object of a cached file as sync::prepare() made it for `ns` (the
+/// rest of a prepared_object is the resource's header).
 struct object_form {
-  std::string json;     ///< to_json(node), serialised
-  std::string checksum; ///< checksum(node)
-  std::string error;    ///< why those failed (then both are empty)
+  bool made = false; ///< false until the object is first kept by a load
+  std::string ns;
+  std::string object;   ///< JSON text, when `error` is empty
+  std::string checksum;
+  int rank = 4;
+  bool ignore_in_file = false;
+  std::string error; ///< what sync::prepare() threw
 };
 
 } // namespace
 
 struct revision_cache::entry {
   digest sum{};
-  manifests::parsed_file file; ///< objects without their nodes
+  manifests::parsed_file file;    ///< objects' nodes only while fresh
   std::vector<object_form> forms; ///< parallel to file.objects
   std::size_t bytes = 0;
 };
@@ -58,7 +70,7 @@ prepared prepare_all(const manifests::file_map& files,
   copy_problems(loaded, out);
   for (const auto& [id, r] : loaded.resources) {
     try {
-      out.resources.push_back(sync::prepare(r, set_name));
+      out.resources.push_back(text_form(sync::prepare(r, set_name)));
     } catch (const std::exception& e) {
       out.errors.push_back({r.source, r.line, e.what()});
     }
@@ -75,31 +87,35 @@ cache_stats revision_cache::stats() const {
   return stats_;
 }
 
-std::shared_ptr<const revision_cache::entry>
+std::shared_ptr<revision_cache::entry>
 revision_cache::parse(const std::string& path, const std::string& text,
                       const digest& sum, const manifests::limits& lim) const {
   auto e = std::make_shared<entry>();
   e->sum = sum;
   e->file = manifests::parse_file(path, text, lim);
-  for (auto& o : e->file.objects) {
-    object_form f;
-    try {
-      f.json = json::serialize(manifests::to_json(o.node));
-      f.checksum = manifests::checksum(o.node);
-    } catch (const std::exception& err) {
-      f = {{}, {}, err.what()};
-    }
-    o.node.reset(); // rebinds to an empty node: the tree goes
-    e->bytes += sizeof o + o.api_version.size() + o.kind.size()
-                + o.name.size() + o.written_ns.size() + o.source.size()
-                + f.json.size() + f.checksum.size() + f.error.size();
-    for (const auto& [k, v] : o.annotations)
-      e->bytes += k.size() + v.size() + 64;
-    e->forms.push_back(std::move(f));
-  }
-  e->bytes += sizeof(entry) + path.size();
+  e->forms.resize(e->file.objects.size());
   return e;
 }
+
+namespace {
+
+/// Roughly what an entry holds, for cache_stats::bytes.
+std::size_t size_of(const manifests::parsed_file& f,
+                    const std::vector<object_form>& forms) {
+  std::size_t n = sizeof f + f.path.size();
+  for (const auto& o : f.objects) {
+    n += sizeof o + o.api_version.size() + o.kind.size() + o.name.size()
+         + o.written_ns.size() + o.source.size();
+    for (const auto& [k, v] : o.annotations)
+      n += k.size() + v.size() + 64;
+  }
+  for (const auto& m : forms)
+    n += sizeof m + m.ns.size() + m.object.size() + m.checksum.size()
+         + m.error.size();
+  return n;
+}
+
+} // namespace
 
 prepared revision_cache::prepare(const manifests::file_map& files,
                                  const manifests::load_options& opts) {
@@ -112,7 +128,10 @@ prepared revision_cache::prepare(const manifests::file_map& files,
                nullptr);
   }
 
+  // Entries shared with the cache are never written; `fresh` ones are
+  // this load's own until they are installed at the end.
   std::vector<std::shared_ptr<const entry>> found(paths.size());
+  std::vector<std::shared_ptr<entry>> fresh(paths.size());
   {
     std::lock_guard lock(mutex_);
     if (!same_limits(limits_, opts.lim)) {
@@ -126,11 +145,16 @@ prepared revision_cache::prepare(const manifests::file_map& files,
     }
   }
   std::size_t parsed = 0;
+  auto parse_again = [&](std::size_t i) {
+    fresh[i] = parse(paths[i], files.at(paths[i]), sums[i], opts.lim);
+    if (found[i]) // same text, same objects: keep what was made of them
+      fresh[i]->forms = found[i]->forms;
+    found[i] = fresh[i];
+    ++parsed;
+  };
   for (std::size_t i = 0; i < paths.size(); ++i)
-    if (!found[i]) {
-      found[i] = parse(paths[i], files.at(paths[i]), sums[i], opts.lim);
-      ++parsed;
-    }
+    if (!found[i])
+      parse_again(i);
 
   std::vector<const manifests::parsed_file*> parts;
   for (const auto& e : found)
@@ -142,34 +166,47 @@ prepared revision_cache::prepare(const manifests::file_map& files,
   copy_problems(loaded, out);
   out.resources.reserve(loaded.resources.size());
   for (const auto& [id, r] : loaded.resources) {
-    const auto& where = origins.at(id);
-    const auto& form = found[where.file]->forms[where.object];
-    try {
-      if (!form.error.empty())
-        throw manifests::manifest_error(form.error);
-      json::error_code ec;
-      auto object = kube::parse_json(form.json, ec);
-      if (ec)
-        throw manifests::manifest_error("resource " + id + " in " + r.source
-                                        + ": cached JSON: " + ec.message());
-      desired_object d;
-      d.id = r.id;
-      d.api_version = r.api_version;
-      d.kind = r.kind;
-      d.ns = r.ns;
-      d.name = r.name;
-      d.source = r.source;
-      d.checksum = form.checksum;
-      d.rank = kind_rank(r.kind);
-      d.ignore_in_file = manifests::ignored_in_file(r);
-      d.object = manifests::prepare_for_apply(std::move(object), r, set_name_,
-                                              form.checksum);
-      out.resources.push_back(std::move(d));
-    } catch (const std::exception& e) {
-      out.errors.push_back({r.source, r.line, e.what()});
+    auto where = origins.at(id);
+    const auto* form = &found[where.file]->forms[where.object];
+    if (!form->made || form->ns != r.ns) {
+      // Made from the node, which only a fresh entry still has.
+      if (!fresh[where.file])
+        parse_again(where.file);
+      auto& mine = fresh[where.file]->forms[where.object];
+      auto with_node = r;
+      with_node.node.reset(fresh[where.file]->file.objects[where.object].node);
+      mine = {};
+      try {
+        auto d = sync::prepare(with_node, set_name_);
+        mine.object = json::serialize(d.object);
+        mine.checksum = std::move(d.checksum);
+        mine.rank = d.rank;
+        mine.ignore_in_file = d.ignore_in_file;
+      } catch (const std::exception& e) {
+        mine.error = e.what();
+      }
+      mine.made = true;
+      mine.ns = r.ns;
+      form = &mine;
     }
+    if (!form->error.empty()) {
+      out.errors.push_back({r.source, r.line, form->error});
+      continue;
+    }
+    // sync::prepare() copies these from the resource.
+    out.resources.push_back({r.id, r.api_version, r.kind, r.ns, r.name,
+                             r.source, form->checksum, form->rank,
+                             form->ignore_in_file, form->object});
   }
   sort_for_apply(out.resources);
+
+  // The trees go: only the compact form is kept.
+  for (auto& e : fresh)
+    if (e) {
+      for (auto& o : e->file.objects)
+        o.node.reset(); // rebinds to an empty node (operator= writes through)
+      e->bytes = size_of(e->file, e->forms);
+    }
 
   std::lock_guard lock(mutex_);
   if (same_limits(limits_, opts.lim)) {

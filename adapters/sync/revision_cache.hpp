@@ -18,8 +18,23 @@
 /// and run again on every load, so a discovery change is never frozen.
 namespace fluxd::sync {
 
+/// desired_object with the object as the JSON text the sync messages
+/// carry, so that an unchanged object costs a copy, not a tree per load.
+struct prepared_object {
+  std::string id;
+  std::string api_version;
+  std::string kind;
+  std::string ns; ///< effective; empty when cluster-scoped
+  std::string name;
+  std::string source;
+  std::string checksum;
+  int rank = 4;
+  bool ignore_in_file = false;
+  std::string object; ///< JSON with namespace, gc mark and checksum
+};
+
 struct prepared {
-  std::vector<desired_object> resources; ///< sorted by rank, then name
+  std::vector<prepared_object> resources; ///< sorted by rank, then name
   std::vector<manifests::file_problem> errors;
   std::vector<std::string> warnings;
   std::vector<std::string> excluded;
@@ -41,9 +56,12 @@ struct cache_stats {
 
 /// prepare_all() that re-parses only files whose content is new. Each file
 /// is kept by path with a SHA-256 of its content and a compact form: per
-/// object its header (kind, name, annotations…), its JSON text and
-/// checksum; no YAML or JSON trees. Files absent from the latest load are
-/// dropped. Safe to share between threads (parsing runs outside the lock).
+/// object its header (kind, name, annotations…) and, once prepared, its
+/// JSON text for the effective namespace it was prepared with; no YAML or
+/// JSON trees. An object whose namespace changed (flags, discovery) or
+/// that was never prepared has its file parsed again. Files absent from
+/// the latest load are dropped. Safe to share between threads (parsing
+/// runs outside the lock).
 class revision_cache {
 public:
   explicit revision_cache(std::string set_name);
@@ -57,10 +75,9 @@ private:
   using digest = std::array<unsigned char, 32>;
   struct entry;
 
-  std::shared_ptr<const entry> parse(const std::string& path,
-                                     const std::string& text,
-                                     const digest& sum,
-                                     const manifests::limits& lim) const;
+  std::shared_ptr<entry> parse(const std::string& path,
+                               const std::string& text, const digest& sum,
+                               const manifests::limits& lim) const;
 
   const std::string set_name_;
   mutable std::mutex mutex_;

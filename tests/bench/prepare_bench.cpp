@@ -1,8 +1,6 @@
 #include <cstdio>
 #include <string>
 
-#include <boost/json.hpp>
-
 #include "adapters/sync/revision_cache.hpp"
 #include "tests/bench/bench_util.hpp"
 
@@ -50,14 +48,6 @@ std::string resource(int i, const std::string& image_tag = "1.0") {
   }
 }
 
-/// What kube_worker then does with each object: JSON text for the message.
-std::size_t serialise(const sync::prepared& p) {
-  std::size_t bytes = 0;
-  for (const auto& d : p.resources)
-    bytes += boost::json::serialize(d.object).size();
-  return bytes;
-}
-
 void measure(int n, int rounds) {
   manifests::file_map files;
   files["00-namespace.yaml"] =
@@ -67,7 +57,7 @@ void measure(int n, int rounds) {
   manifests::load_options opts;
   const std::string set = "bench-set";
 
-  std::vector<double> full, cold, one, none, json;
+  std::vector<double> full, cold, one, none;
   std::size_t objects = 0;
   for (int r = 0; r < rounds; ++r) {
     full.push_back(time_s([&] { sync::prepare_all(files, opts, set); }));
@@ -77,7 +67,6 @@ void measure(int n, int rounds) {
     files["r7.yaml"] = resource(7, "1." + std::to_string(r + 1));
     sync::prepared p;
     one.push_back(time_s([&] { p = cache.prepare(files, opts); }));
-    json.push_back(time_s([&] { serialise(p); }));
     objects = p.resources.size();
     if (r + 1 == rounds)
       std::printf("cache: %zu files, ~%.1f MB held, %zu parsed, %zu reused\n",
@@ -85,10 +74,10 @@ void measure(int n, int rounds) {
                   cache.stats().parsed, cache.stats().reused);
   }
   std::printf("%6d files (%zu objects): full load %s | cache cold %s | "
-              "one file changed %s | nothing changed %s | serialise %s\n",
+              "one file changed %s | nothing changed %s\n",
               n, objects, fmt(median(full), "s").c_str(),
               fmt(median(cold), "s").c_str(), fmt(median(one), "s").c_str(),
-              fmt(median(none), "s").c_str(), fmt(median(json), "s").c_str());
+              fmt(median(none), "s").c_str());
   std::fflush(stdout);
 }
 
