@@ -4,8 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 /// Shared helpers for the benchmark programs: sizes from the command line,
 /// a stopwatch, and one result line per figure that scripts/bench collects.
@@ -79,5 +84,31 @@ inline std::string fmt(double v, const char* unit, int decimals = 3) {
 }
 
 inline std::string met(bool ok) { return ok ? "yes" : "no"; }
+
+/// utime + stime of a process, in seconds (/proc/<pid>/stat).
+inline double process_cpu(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string stat{std::istreambuf_iterator<char>{in}, {}};
+  std::istringstream fields{stat.substr(stat.rfind(')') + 2)};
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field && i <= 15; ++i)
+    if (i == 14 || i == 15)
+      ticks += std::stod(field);
+  return ticks / double(sysconf(_SC_CLK_TCK));
+}
+
+/// One kB field of /proc/<pid>/status ("VmHWM", "VmRSS"); -1 if absent.
+inline long process_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
+inline long process_peak_rss_kb(pid_t pid) {
+  return process_status_kb(pid, "VmHWM");
+}
 
 } // namespace fluxd::bench
