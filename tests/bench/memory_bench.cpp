@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <filesystem>
 #include <memory>
 #include <regex>
@@ -159,15 +162,21 @@ struct run_figures {
   double idle_cpu = 0;
   int requests = 0;
   std::string available; ///< list-images check, reachable run only
+  double list_s = 0;
+  long hwm_after_list_kb = 0;
 };
 
-/// `Available` counts of one workload's containers from list-images.
+/// `Available` counts of one workload's containers from list-images, or
+/// what went wrong.
 std::string available_of(int port, const std::string& id) {
   httplib::Client http{"127.0.0.1", port};
-  http.set_read_timeout(120, 0);
+  http.set_read_timeout(300, 0);
   auto res = http.Get("/api/flux/v6/images?service=" + id);
-  if (!res || res->status != 200)
-    throw std::runtime_error("list-images " + id + " failed");
+  if (!res)
+    return "no answer";
+  if (res->status != 200)
+    return "HTTP " + std::to_string(res->status) + " "
+           + res->body.substr(0, 200);
   auto v = boost::json::parse(res->body);
   std::string out;
   for (auto& row : v.as_array())
@@ -177,6 +186,20 @@ std::string available_of(int port, const std::string& id) {
       out += std::to_string(it == a.end() || !it->value().is_array()
                               ? 0 : it->value().as_array().size());
     }
+  return out;
+}
+
+/// FLUXD_BENCH_WRAP="heaptrack -o /tmp/h": a profiler in front of fluxd
+/// (its figures then are the wrapper's process, not fluxd's).
+std::vector<std::string> wrapped(std::vector<std::string> argv) {
+  const char* wrap = std::getenv("FLUXD_BENCH_WRAP");
+  if (!wrap)
+    return argv;
+  std::vector<std::string> out;
+  std::istringstream in{wrap};
+  for (std::string w; in >> w;)
+    out.push_back(w);
+  out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }
 
@@ -194,13 +217,13 @@ run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
   o.env["KUBECONFIG"] = emu.kubeconfig();
   auto t0 = std::chrono::steady_clock::now();
   test::child_process p{
-    {test::bin_path("fluxd"), "--listen=127.0.0.1:0",
+    wrapped({test::bin_path("fluxd"), "--listen=127.0.0.1:0",
      "--state-dir=" + home.file("state"), "--git-url=file://" + bare,
      "--git-branch=master", "--k8s-qps=1000", "--k8s-burst=2000",
      "--sync-interval=1h", "--git-poll-interval=1h",
      "--automation-interval=1h", "--registry-poll-interval=1h",
      "--registry-insecure-host=" + reg_host, "--registry-rps=100000",
-     "--registry-burst=100000"},
+     "--registry-burst=100000"}),
     o};
   int port = test::fluxd_api_port(p, std::chrono::seconds(60));
   if (port == 0)
@@ -239,9 +262,19 @@ run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
   f.idle_cpu = (process_cpu(p.pid()) - cpu0) / idle_s * 100;
   f.hwm_kb = process_peak_rss_kb(p.pid());
   f.rss_kb = process_status_kb(p.pid(), "VmRSS");
-  if (reachable) // after the figures: list-images builds big answers
-    f.available = available_of(port, "bench:deployment/w-0") + " and "
-                  + available_of(port, "bench:deployment/w-1");
+  if (reachable) { // after the figures: list-images builds big answers
+    f.list_s = time_s([&] {
+      f.available = available_of(port, "bench:deployment/w-0") + " and "
+                    + available_of(port, "bench:deployment/w-1");
+    });
+    f.hwm_after_list_kb = process_peak_rss_kb(p.pid());
+  }
+  // FLUXD_BENCH_HOLD=<s>: time to take a profiler's snapshot now.
+  if (const char* hold = std::getenv("FLUXD_BENCH_HOLD")) {
+    std::fprintf(stderr, "memory_bench: holding fluxd (pid %d) %s s\n",
+                 int(p.pid()), hold);
+    std::this_thread::sleep_for(std::chrono::seconds(std::atoi(hold)));
+  }
   if (p.stderr_text().find("queued automated release") != std::string::npos)
     throw std::runtime_error("automation queued a release: the workloads' "
                              "tags are not their filters' newest");
@@ -263,14 +296,16 @@ int main(int argc, char** argv) try {
 
   test::local_registry reg;
   double put_s = 0;
+  int put_repos = std::min(s.repos, 10);
   double fill_s = time_s(
-    [&] { put_s = fill_registry_linked(reg, s.repos, s.tags); });
+    [&] { put_s = fill_registry_linked(reg, s.repos, s.tags, put_repos); });
+  double put_rate = put_repos * s.tags / put_s;
   emit({"registry fill " + dims, fmt(fill_s, "s", 1), "-", -1, "-", "n/a",
-        "docker-registry on loopback: " + std::to_string(s.tags)
-          + " tags of bench/app0 by skopeo push + manifest PUTs in "
-          + fmt(put_s, "s", 1) + " (" + fmt(s.tags / put_s, "PUT/s", 0)
-          + ", so " + fmt(s.repos * put_s / 60, "min", 1)
-          + " for all by PUT); the other repositories are symlinks to its "
+        "docker-registry on loopback: " + std::to_string(put_repos)
+          + " repositories by skopeo push, blob mounts and manifest PUTs ("
+          + fmt(put_rate, "PUT/s", 0) + ", so "
+          + fmt(s.repos * s.tags / put_rate / 60, "min", 1)
+          + " for all by PUT); the others are symlinks to bench/app0's "
             "storage directory"});
 
   auto proxy = std::make_unique<test::registry_proxy>(reg.url());
@@ -291,8 +326,7 @@ int main(int argc, char** argv) try {
   emit({"registry requests, fluxd " + dims, std::to_string(with.requests),
         std::to_string(minimum) + " (minimum)", double(with.requests) / minimum,
         "1.0", met(with.requests <= minimum),
-        "tags lists + ping + manifest and config per time-ordered tag; "
-        "list-images Available for w-0, w-1: " + with.available});
+        "tags lists + ping + manifest and config per time-ordered tag"});
   emit({"idle CPU, fluxd with image repositories", fmt(with.idle_cpu, "%", 2),
         "-", -1, "~0 %", met(with.idle_cpu < 1.0),
         what + ", " + dims + "; over " + fmt(pick(size, 1.0, 3.0, 10.0), "s", 0)
@@ -312,6 +346,10 @@ int main(int argc, char** argv) try {
         "VmRSS; difference " + mb(with.rss_kb - without.rss_kb) + " = "
           + fmt((with.rss_kb - without.rss_kb) * 1024.0 / (s.repos * s.tags),
                 "B/tag", 0)});
+  emit({"list-images of 2 workloads, fluxd with " + dims,
+        fmt(with.list_s, "s", 2), "-", -1, "-", "n/a",
+        "Available tags of w-0, w-1: " + with.available + "; VmHWM after: "
+          + mb(with.hwm_after_list_kb)});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "memory_bench: %s\n", e.what());

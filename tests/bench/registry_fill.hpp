@@ -89,14 +89,15 @@ inline void fill_registry(const std::string& host, int repos, int tags) {
 }
 
 /// For sizes where PUTs are too slow (docker-registry takes ~75 PUT/s
-/// here): fills bench/app0 with every tag by PUT, then makes every other
-/// repository a symlink to app0's storage directory, which the filesystem
-/// driver follows (tag lists and manifests are read from the directory;
-/// no repository name is stored inside). Returns the PUT fill's seconds.
+/// here): fills the first `put_repos` repositories with every tag by PUT,
+/// then makes every other repository a symlink to app0's storage
+/// directory, which the filesystem driver follows (tag lists and manifests
+/// are read from the directory; no repository name is stored inside).
+/// Returns the PUT fill's seconds.
 inline double fill_registry_linked(const test::local_registry& reg, int repos,
-                                   int tags) {
+                                   int tags, int put_repos) {
   auto t0 = std::chrono::steady_clock::now();
-  fill_registry(reg.host(), 1, tags);
+  fill_registry(reg.host(), put_repos, tags);
   double put_s = std::chrono::duration<double>(
                    std::chrono::steady_clock::now() - t0).count();
   namespace fs = std::filesystem;
@@ -106,7 +107,7 @@ inline double fill_registry_linked(const test::local_registry& reg, int repos,
   if (!fs::is_directory(first / "_manifests/tags"))
     throw std::runtime_error("registry storage not where expected: "
                              + first.string());
-  for (int r = 1; r < repos; ++r)
+  for (int r = put_repos; r < repos; ++r)
     fs::create_directory_symlink(first, base / repo_name(r));
   return put_s;
 }
