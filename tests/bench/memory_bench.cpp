@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <regex>
 #include <set>
@@ -41,6 +42,23 @@ struct shape {
   int resources;
   int time_every; ///< every n-th repository orders by time (glob filter)
 };
+
+/// The labels a CI pipeline (docker/metadata-action) puts on an image.
+std::map<std::string, std::string> image_labels() {
+  return {{"maintainer", "Platform Team <platform@example.com>"},
+          {"org.opencontainers.image.created", "2024-01-01T10:00:00Z"},
+          {"org.opencontainers.image.description",
+           "The bench application, built from the main branch"},
+          {"org.opencontainers.image.licenses", "Apache-2.0"},
+          {"org.opencontainers.image.revision",
+           "0123456789abcdef0123456789abcdef01234567"},
+          {"org.opencontainers.image.source",
+           "https://git.example.com/platform/bench-app"},
+          {"org.opencontainers.image.title", "bench-app"},
+          {"org.opencontainers.image.url",
+           "https://git.example.com/platform/bench-app"},
+          {"org.opencontainers.image.version", "1.0.0"}};
+}
 
 bool time_ordered(const shape& s, int repo) { return repo % s.time_every == 0; }
 
@@ -189,6 +207,12 @@ std::string available_of(int port, const std::string& id) {
   return out;
 }
 
+/// FLUXD_BENCH_FLUXD=<path>: another fluxd binary (before/after a change).
+std::string fluxd_binary() {
+  const char* path = std::getenv("FLUXD_BENCH_FLUXD");
+  return path ? path : test::bin_path("fluxd");
+}
+
 /// FLUXD_BENCH_WRAP="heaptrack -o /tmp/h": a profiler in front of fluxd
 /// (its figures then are the wrapper's process, not fluxd's).
 std::vector<std::string> wrapped(std::vector<std::string> argv) {
@@ -217,7 +241,7 @@ run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
   o.env["KUBECONFIG"] = emu.kubeconfig();
   auto t0 = std::chrono::steady_clock::now();
   test::child_process p{
-    wrapped({test::bin_path("fluxd"), "--listen=127.0.0.1:0",
+    wrapped({fluxd_binary(), "--listen=127.0.0.1:0",
      "--state-dir=" + home.file("state"), "--git-url=file://" + bare,
      "--git-branch=master", "--k8s-qps=1000", "--k8s-burst=2000",
      "--sync-interval=1h", "--git-poll-interval=1h",
@@ -290,6 +314,11 @@ int main(int argc, char** argv) try {
   auto size = size_from(argc, argv);
   shape s = pick(size, shape{3, 5, 20, 3}, shape{100, 20, 1000, 10},
                  shape{1000, 100, 10000, 10});
+  // FLUXD_BENCH_MEMORY_SHAPE="repos tags resources time_every" (profiling).
+  if (const char* env = std::getenv("FLUXD_BENCH_MEMORY_SHAPE")) {
+    std::istringstream in{env};
+    in >> s.repos >> s.tags >> s.resources >> s.time_every;
+  }
   auto dims = std::to_string(s.repos) + "x" + std::to_string(s.tags);
   auto what = std::to_string(s.resources) + " resources ("
               + std::to_string(s.resources * 7 / 10) + " automated workloads)";
@@ -298,7 +327,8 @@ int main(int argc, char** argv) try {
   double put_s = 0;
   int put_repos = std::min(s.repos, 10);
   double fill_s = time_s(
-    [&] { put_s = fill_registry_linked(reg, s.repos, s.tags, put_repos); });
+    [&] { put_s = fill_registry_linked(reg, s.repos, s.tags, put_repos,
+                                       image_labels()); });
   double put_rate = put_repos * s.tags / put_s;
   emit({"registry fill " + dims, fmt(fill_s, "s", 1), "-", -1, "-", "n/a",
         "docker-registry on loopback: " + std::to_string(put_repos)

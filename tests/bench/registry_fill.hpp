@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -32,10 +33,11 @@ inline std::string tag_name(int t) {
 
 /// One image pushed with skopeo; every other repository gets its blobs by
 /// cross-repository mount and every tag is a PUT of the same manifest.
-inline void fill_registry(const std::string& host, int repos, int tags) {
+inline void fill_registry(const std::string& host, int repos, int tags,
+                          std::map<std::string, std::string> labels = {}) {
   test::temp_dir layout{"fluxd-bench-oci"};
-  test::write_oci_layout(layout.path(),
-                         {{tag_name(0), "2024-01-01T10:00:00Z", {}}});
+  test::write_oci_layout(
+    layout.path(), {{tag_name(0), "2024-01-01T10:00:00Z", std::move(labels)}});
   test::skopeo_push(layout.path(), tag_name(0), host, repo_name(0));
   httplib::Client first{"http://" + host};
   auto got = first.Get("/v2/" + repo_name(0) + "/manifests/" + tag_name(0),
@@ -94,10 +96,12 @@ inline void fill_registry(const std::string& host, int repos, int tags) {
 /// directory, which the filesystem driver follows (tag lists and manifests
 /// are read from the directory; no repository name is stored inside).
 /// Returns the PUT fill's seconds.
-inline double fill_registry_linked(const test::local_registry& reg, int repos,
-                                   int tags, int put_repos) {
+inline double
+fill_registry_linked(const test::local_registry& reg, int repos, int tags,
+                     int put_repos,
+                     std::map<std::string, std::string> labels = {}) {
   auto t0 = std::chrono::steady_clock::now();
-  fill_registry(reg.host(), put_repos, tags);
+  fill_registry(reg.host(), put_repos, tags, std::move(labels));
   double put_s = std::chrono::duration<double>(
                    std::chrono::steady_clock::now() - t0).count();
   namespace fs = std::filesystem;
