@@ -237,8 +237,13 @@ image_repo(image_repo_impl::stateful_pointer<image_repo_state> self,
   st.record.canonical = cfg.repository;
   if (cfg.cache) {
     try {
-      if (auto r = cfg.cache->load(cfg.repository))
+      if (auto r = cfg.cache->load(cfg.repository)) {
         st.record = std::move(*r);
+        // Caches written before scanning kept every label.
+        for (auto& kv : st.record.images)
+          kv.second.info.labels = registry::created_labels(
+            kv.second.info.labels);
+      }
     } catch (const registry::registry_error& e) {
       st.log.warn("ignoring unreadable metadata cache", {{"err", e.what()}});
     }

@@ -21,7 +21,7 @@ image_meta to_meta(const std::string& tag, const registry::image_info& info) {
   m.config_digest = info.config_digest;
   m.created = caf::timestamp{std::chrono::duration_cast<caf::timespan>(
     info.created.time_since_epoch())};
-  m.labels = info.labels;
+  m.labels = registry::created_labels(info.labels);
   m.excluded_reason = info.excluded_reason;
   return m;
 }

@@ -42,6 +42,15 @@ time_point effective_created(const image_info& info, bool use_labels) {
   return info.created;
 }
 
+std::map<std::string, std::string>
+created_labels(const std::map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (auto key : {label_created, label_build_date})
+    if (auto it = labels.find(std::string{key}); it != labels.end())
+      out.insert(*it);
+  return out;
+}
+
 namespace {
 
 struct response {

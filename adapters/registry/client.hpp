@@ -85,6 +85,12 @@ struct image_info {
 /// date`, else the config's `created`.
 time_point effective_created(const image_info& info, bool use_labels);
 
+/// The labels effective_created reads, and no others: images carry many
+/// (source, revision, description, ...) that nothing in fluxd uses (Flux
+/// v1's image.Labels holds only these two), so scanning keeps just these.
+std::map<std::string, std::string>
+created_labels(const std::map<std::string, std::string>& labels);
+
 class client {
 public:
   explicit client(client_options opts);

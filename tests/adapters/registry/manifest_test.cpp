@@ -99,6 +99,22 @@ TEST_CASE("config blobs: created and labels, labels win when asked",
   CHECK(legacy.created == time_point{});
 }
 
+TEST_CASE("scanning keeps only the labels that give a creation time",
+          "[registry]") {
+  std::map<std::string, std::string> all{
+    {"org.opencontainers.image.created", "2020-01-01T00:00:00Z"},
+    {"org.label-schema.build-date", "2019-01-01T00:00:00Z"},
+    {"org.opencontainers.image.source", "https://example.com/app"},
+    {"maintainer", "someone"}};
+  auto kept = created_labels(all);
+  CHECK(kept.size() == 2);
+  image_info full, trimmed;
+  full.labels = all;
+  trimmed.labels = kept;
+  CHECK(effective_created(trimmed, true) == effective_created(full, true));
+  CHECK(created_labels({{"maintainer", "someone"}}).empty());
+}
+
 TEST_CASE("digests", "[registry]") {
   CHECK(sha256_digest("")
         == "sha256:"
