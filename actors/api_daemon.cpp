@@ -202,9 +202,12 @@ api_daemon::list_images(const std::string& spec, const std::string& ns,
   caf::scoped_actor self{sys_};
   caf::error err;
   std::vector<api::image_row> rows;
+  // One workload's rows are built alone: every workload's tag lists would
+  // take seconds and hundreds of MB with thousands of workloads.
+  auto only = spec == "<all>" ? std::string{} : spec;
   self
     ->request(caf::actor_cast<automation_actor>(autom), cfg_.timeout,
-              list_images_atom_v)
+              list_images_atom_v, only)
     .receive(
       [&](std::vector<container_images>& cs) {
         for (auto& c : cs)

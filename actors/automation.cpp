@@ -202,10 +202,12 @@ workload_loader(workload_loader_actor::pointer self,
 
 std::vector<container_images>
 image_rows(const std::vector<release::workload_summary>& workloads,
-           const release::image_index& images) {
+           const release::image_index& images, const std::string& only) {
   std::vector<container_images> out;
   static const release::repo_images empty;
   for (auto& w : workloads) {
+    if (!only.empty() && w.id != only)
+      continue;
     auto& pol = w.policies;
     for (auto& c : w.containers) {
       container_images row;
@@ -292,8 +294,8 @@ automation(automation_impl::stateful_pointer<automation_state> self,
       else
         schedule_check(self);
     },
-    [=](list_images_atom) {
-      return image_rows(self->state.workloads, self->state.images);
+    [=](list_images_atom, const std::string& id) {
+      return image_rows(self->state.workloads, self->state.images, id);
     },
     [=](git_workloads_atom) {
       return workloads_of(self->state.revision, self->state.workloads);

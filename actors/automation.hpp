@@ -81,9 +81,10 @@ git_workloads
 workloads_of(const std::string& revision,
              const std::vector<release::workload_summary>& workloads);
 
-/// list-images rows for every container of every workload.
+/// list-images rows for every container of the workload `only` (every
+/// workload when empty).
 std::vector<container_images>
 image_rows(const std::vector<release::workload_summary>& workloads,
-           const release::image_index& images);
+           const release::image_index& images, const std::string& only = {});
 
 } // namespace fluxd

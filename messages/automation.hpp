@@ -170,8 +170,10 @@ using job_queue_actor = caf::typed_actor<
 using automation_actor = caf::typed_actor<
   caf::reacts_to<git_revision>, caf::reacts_to<repo_snapshot>,
   caf::reacts_to<auto_check_atom>,
-  /// Every container of every workload in git with its newest allowed tag.
-  caf::replies_to<list_images_atom>::with<std::vector<container_images>>,
+  /// Every container of the workload with this ID ("": of every workload)
+  /// in git, with its newest allowed tag.
+  caf::replies_to<list_images_atom, std::string>::with<
+    std::vector<container_images>>,
   /// The workloads at the branch head with their policies.
   caf::replies_to<git_workloads_atom>::with<git_workloads>>;
 
