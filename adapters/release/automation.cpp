@@ -1,5 +1,8 @@
 #include "adapters/release/automation.hpp"
 
+#include <map>
+#include <utility>
+
 #include "adapters/manifests/workload.hpp"
 
 namespace fluxd::release {
@@ -55,11 +58,21 @@ automation_check calculate_changes(const std::vector<automated_container>& cs,
                                    const image_index& images) {
   automation_check out;
   static const repo_images empty;
+  // Many containers share a repository and a filter; the newest allowed
+  // tag depends on nothing else (only its spelling follows the container),
+  // so each pair is worked out once per check.
+  std::map<std::pair<std::string, std::string>, latest_tag> known;
   for (auto& c : cs) {
-    auto it = images.find(c.current.canonical_name());
+    auto canonical = c.current.canonical_name();
+    auto it = images.find(canonical);
     const repo_images& repo = it == images.end() ? empty : it->second;
     image::tag_filter filter(c.pattern);
-    auto latest = newest_allowed(repo, c.current, filter);
+    auto [at, fresh] = known.try_emplace({canonical, c.pattern});
+    if (fresh)
+      at->second = newest_allowed(repo, c.current, filter);
+    auto latest = at->second;
+    if (latest.newest)
+      latest.newest->image = c.current.with_tag(latest.newest->image.tag);
     auto where = c.workload + " container " + c.container;
     if (latest.problem == latest_problem::missing_metadata) {
       out.warnings.push_back(
