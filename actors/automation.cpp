@@ -188,9 +188,7 @@ workload_loader(workload_loader_actor::pointer self,
   return {
     [=](git_files& files) -> caf::result<release::git_summary> {
       try {
-        auto git = manifests::load(files.files, opts);
-        files.files.clear();
-        return release::summarize(git);
+        return release::summarize(files.files, opts);
       } catch (const std::exception& e) {
         return caf::make_error(caf::sec::runtime_error, e.what());
       }

@@ -25,6 +25,43 @@ git_summary summarize(const manifests::load_result& git) {
   return out;
 }
 
+git_summary summarize(const manifests::file_map& files,
+                      const manifests::load_options& opts) {
+  std::vector<manifests::parsed_file> parsed;
+  // Containers by file, then object: read while the file's tree lives.
+  std::vector<std::vector<std::vector<summary_container>>> containers;
+  for (const auto& path : manifests::manifest_paths(files, opts.paths)) {
+    auto f = manifests::parse_file(path, files.at(path), opts.lim);
+    auto& of_file = containers.emplace_back(f.objects.size());
+    for (std::size_t i = 0; i < f.objects.size(); ++i) {
+      auto& o = f.objects[i];
+      if (manifests::is_workload_kind(o.kind))
+        for (auto& c : manifests::containers_of(o.node).containers)
+          of_file[i].push_back({c.name, c.image});
+      o.node.reset(); // rebinds: the file's tree dies with its last node
+    }
+    parsed.push_back(std::move(f));
+  }
+  std::vector<const manifests::parsed_file*> all;
+  for (const auto& f : parsed)
+    all.push_back(&f);
+  std::map<std::string, manifests::object_origin> origins;
+  auto git = manifests::resolve(all, opts, &origins);
+  git_summary out;
+  out.resources = git.resources.size();
+  for (auto& [id, r] : git.resources) {
+    if (!manifests::is_workload_kind(r.kind))
+      continue;
+    auto& at = origins.at(id);
+    auto& cs = containers[at.file][at.object];
+    cs.shrink_to_fit();
+    out.workloads.push_back(
+      {id, manifests::policies_of(r.annotations), std::move(cs)});
+  }
+  out.workloads.shrink_to_fit();
+  return out;
+}
+
 std::vector<automated_container>
 automated_containers(const std::vector<workload_summary>& workloads) {
   std::vector<automated_container> out;

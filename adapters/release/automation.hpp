@@ -45,6 +45,10 @@ struct git_summary {
 
 /// Summarises `git` (its containers' images parsed once, here).
 git_summary summarize(const manifests::load_result& git);
+/// The same from the files, as load() reads them, holding one file's YAML
+/// tree at a time instead of the whole repository's.
+git_summary summarize(const manifests::file_map& files,
+                      const manifests::load_options& opts);
 
 /// Every container of every automated, unlocked, not ignored workload.
 std::vector<automated_container>

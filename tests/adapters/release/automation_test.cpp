@@ -135,3 +135,35 @@ TEST_CASE("a summary keeps workloads, their policies and containers only") {
   REQUIRE(cs.size() == 1);
   CHECK(cs[0].current.to_string() == "repo/app:1");
 }
+
+TEST_CASE("a summary from the files equals the one from a load") {
+  manifests::file_map f;
+  f["a.yaml"] = deployment("auto", automated, "repo/app:1") +
+                deployment("two", "    x: y\n", "repo/other:2");
+  // A duplicate: the later file's definition is dropped.
+  f["b.yaml"] = deployment("auto", automated, "repo/app:9");
+  f["broken.yaml"] = "kind: [\n";
+  f["chart/Chart.yaml"] = "name: c\n";
+  f["chart/values.yaml"] = "image: repo/c:1\n";
+  f["chart/templates/d.yaml"] = deployment("in-chart", "", "repo/c:1");
+  f["other/ns.yaml"] = deployment("elsewhere", "", "repo/e:1");
+  manifests::load_options opts;
+  opts.allow_namespaces = {"default"};
+  auto from_load = summarize(manifests::load(f, opts));
+  auto from_files = summarize(f, opts);
+  CHECK(from_files.resources == from_load.resources);
+  REQUIRE(from_files.workloads.size() == from_load.workloads.size());
+  CHECK(from_files.workloads.size() == 3);
+  for (std::size_t i = 0; i < from_load.workloads.size(); ++i) {
+    auto& a = from_files.workloads[i];
+    auto& b = from_load.workloads[i];
+    CHECK(a.id == b.id);
+    CHECK(a.policies == b.policies);
+    REQUIRE(a.containers.size() == b.containers.size());
+    for (std::size_t c = 0; c < a.containers.size(); ++c) {
+      CHECK(a.containers[c].name == b.containers[c].name);
+      CHECK(a.containers[c].image == b.containers[c].image);
+    }
+  }
+  CHECK(from_files.workloads[0].containers[0].image.tag == "1");
+}
