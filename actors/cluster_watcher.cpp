@@ -14,11 +14,9 @@ namespace fluxd {
 
 namespace {
 
-/// Sleeps in short slices so that a cancel is noticed quickly.
-void pause(std::chrono::milliseconds d, const kube::stream_cancel& cancel) {
-  auto until = std::chrono::steady_clock::now() + d;
-  while (!cancel.cancelled() && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+/// Sleeps, waking at once on a cancel.
+void pause(std::chrono::milliseconds d, kube::stream_cancel& cancel) {
+  cancel.sleep_for(d);
 }
 
 live_workload to_message(const kube::workload_view& w) {

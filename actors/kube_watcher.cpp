@@ -25,10 +25,7 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
       // Not served yet (its CRD comes later) or the server is away.
       log.debug("cannot watch kind yet",
                 {{"kind", cfg.kind}, {"err", e.what()}});
-      auto until = std::chrono::steady_clock::now() + backoff;
-      while (!cfg.cancel->cancelled()
-             && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      cfg.cancel->sleep_for(backoff);
       backoff = std::min(backoff * 2, cfg.max_backoff);
       continue;
     }

@@ -401,8 +401,17 @@ transport::stream(const http_request& req,
   return out;
 }
 
+void stream_cancel::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mtx_);
+  woken_.wait_for(lock, d, [this] { return flag_.load(); });
+}
+
 void stream_cancel::cancel() {
-  flag_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mtx_);
+    flag_ = true;
+  }
+  woken_.notify_all();
   // The stream may be between registering its connection and opening the
   // socket, where stop() has nothing to shut down yet: keep trying.
   for (int i = 0; i < 200; ++i) {

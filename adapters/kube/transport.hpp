@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,11 +64,15 @@ public:
   /// after a short grace, whichever comes first.
   void cancel();
   bool cancelled() const { return flag_.load(); }
+  /// Sleeps for `d` or until cancelled, whichever comes first (a back-off
+  /// or recheck pause that wakes for nothing else: no polling).
+  void sleep_for(std::chrono::milliseconds d);
 
 private:
   friend class transport;
   std::atomic<bool> flag_{false};
   std::mutex mtx_;
+  std::condition_variable woken_;
   httplib::ClientImpl* active_ = nullptr;
 };
 
