@@ -118,7 +118,10 @@ public:
       skipped_ = false;
       synced(page.items);
       kube::watch_options wo;
-      wo.resource_version = page.resource_version;
+      wo.resource_version = std::move(page.resource_version);
+      // The view has its summaries: the list's JSON (every object of the
+      // kind, ~10 KB each) must not live as long as the watch.
+      page = {};
       wo.max_backoff = cfg_.max_backoff;
       kube::watch(
           *cfg_.client, *res, cfg_.ns, wo,
