@@ -117,6 +117,27 @@ std::size_t size_of(const manifests::parsed_file& f,
 
 } // namespace
 
+namespace {
+
+/// The compact form of one object (`r` with its node, ID and namespace).
+void make_form(const manifests::resource& r, const std::string& set_name,
+               object_form& form) {
+  form = {};
+  try {
+    auto d = sync::prepare(r, set_name);
+    form.object = json::serialize(d.object);
+    form.checksum = std::move(d.checksum);
+    form.rank = d.rank;
+    form.ignore_in_file = d.ignore_in_file;
+  } catch (const std::exception& e) {
+    form.error = e.what();
+  }
+  form.made = true;
+  form.ns = r.ns;
+}
+
+} // namespace
+
 prepared revision_cache::prepare(const manifests::file_map& files,
                                  const manifests::load_options& opts) {
   auto paths = manifests::manifest_paths(files, opts.paths);
@@ -152,9 +173,33 @@ prepared revision_cache::prepare(const manifests::file_map& files,
     found[i] = fresh[i];
     ++parsed;
   };
+  // A file parsed now is made into compact forms at once, for the
+  // namespace discovery predicts, and its trees go: a first load of 10,000
+  // files never holds every yaml-cpp tree at the same time. resolve()
+  // below has the last word; a wrong guess parses that file again.
+  auto premake = [&](std::size_t i) {
+    auto& e = *fresh[i];
+    for (std::size_t oi = 0; oi < e.file.objects.size(); ++oi) {
+      auto& o = e.file.objects[oi];
+      if (e.forms[oi].made || !opts.scope)
+        continue;
+      auto namespaced = opts.scope(o.api_version, o.kind);
+      if (!namespaced)
+        continue; // a CRD in the set may tell: left to resolve()
+      auto r = o;
+      r.ns = *namespaced ? (r.written_ns.empty() ? opts.default_namespace
+                                                  : r.written_ns)
+                         : "";
+      r.id = manifests::make_id(r.ns, r.kind, r.name);
+      make_form(r, set_name_, e.forms[oi]);
+      o.node.reset(); // rebinds to an empty node (operator= writes through)
+    }
+  };
   for (std::size_t i = 0; i < paths.size(); ++i)
-    if (!found[i])
+    if (!found[i]) {
       parse_again(i);
+      premake(i);
+    }
 
   std::vector<const manifests::parsed_file*> parts;
   for (const auto& e : found)
@@ -169,24 +214,14 @@ prepared revision_cache::prepare(const manifests::file_map& files,
     auto where = origins.at(id);
     const auto* form = &found[where.file]->forms[where.object];
     if (!form->made || form->ns != r.ns) {
-      // Made from the node, which only a fresh entry still has.
-      if (!fresh[where.file])
+      // Made from the node, which only a fresh entry still has, unless a
+      // guess made it into a form already.
+      if (!fresh[where.file] || form->made)
         parse_again(where.file);
       auto& mine = fresh[where.file]->forms[where.object];
       auto with_node = r;
       with_node.node.reset(fresh[where.file]->file.objects[where.object].node);
-      mine = {};
-      try {
-        auto d = sync::prepare(with_node, set_name_);
-        mine.object = json::serialize(d.object);
-        mine.checksum = std::move(d.checksum);
-        mine.rank = d.rank;
-        mine.ignore_in_file = d.ignore_in_file;
-      } catch (const std::exception& e) {
-        mine.error = e.what();
-      }
-      mine.made = true;
-      mine.ns = r.ns;
+      make_form(with_node, set_name_, mine);
       form = &mine;
     }
     if (!form->error.empty()) {
