@@ -104,27 +104,6 @@ double kubectl_apply(const test::temp_dir& root, const std::string& dir,
   return t;
 }
 
-/// utime + stime of a process, in seconds (/proc/<pid>/stat).
-double process_cpu(pid_t pid) {
-  auto stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream in{stat.substr(stat.rfind(')') + 2)};
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; in >> field && i <= 15; ++i)
-    if (i == 14 || i == 15)
-      ticks += std::stod(field);
-  return ticks / double(sysconf(_SC_CLK_TCK));
-}
-
-long process_peak_rss_kb(pid_t pid) {
-  std::istringstream in{
-    test::read_file("/proc/" + std::to_string(pid) + "/status")};
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0)
-      return std::stol(line.substr(6));
-  return -1;
-}
-
 /// How many times `needle` occurs in `text`.
 int occurrences(const std::string& text, const std::string& needle) {
   int n = 0;
