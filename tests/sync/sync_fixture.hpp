@@ -157,7 +157,7 @@ struct env {
     kube::config_options where;
     where.kubeconfig = emulator.kubeconfig();
     client = std::make_shared<kube::client>(kube::load_config(where));
-    sync_coordinator_config sc;
+    auto& sc = sync_config;
     auto m = mirror;
     auto w = writer;
     sc.mirror = [m] { return m; };
@@ -180,7 +180,13 @@ struct env {
     auto to = caf::actor_cast<event_sink_actor>(sink);
     sc.events = [to] { return to; };
     if (opts.coordinator)
-      coordinator = sys->spawn(sync_coordinator, sc);
+      start_coordinator();
+  }
+
+  /// With `options::coordinator` false: starts the sync once the test has
+  /// put the cluster objects it wants there first.
+  void start_coordinator() {
+    coordinator = sys->spawn(sync_coordinator, sync_config);
   }
 
   ~env() {
@@ -288,11 +294,17 @@ struct env {
     return get(what, ns, "{.metadata.name}") != "<absent>";
   }
 
-  /// Write requests the emulator has served.
-  long writes() {
+  /// The emulator's request counts: "get" (every GET: discovery, lists,
+  /// watches, single objects), "write", "delete".
+  boost::json::value requests() {
     auto r = kubectl({"get", "--raw", "/debug/requests"});
     REQUIRE(r.status == 0);
-    auto v = boost::json::parse(r.out);
+    return boost::json::parse(r.out);
+  }
+
+  /// Write requests the emulator has served.
+  long writes() {
+    auto v = requests();
     return static_cast<long>(v.at("write").to_number<double>()
                              + v.at("delete").to_number<double>());
   }
@@ -315,6 +327,7 @@ struct env {
   git_mirror_actor mirror;
   git_writer_actor writer;
   std::shared_ptr<kube::client> client;
+  sync_coordinator_config sync_config;
   std::shared_ptr<event_log> events = std::make_shared<event_log>();
   caf::actor sink;
   sync_impl coordinator;
