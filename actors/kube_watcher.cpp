@@ -32,17 +32,20 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
     kube::watch_options wo;
     wo.label_selector = cfg.label_selector;
     wo.max_backoff = cfg.max_backoff;
-    auto on_event = [&](const kube::watch_event& ev) {
+    auto shared = [](boost::json::value& v) {
+      return std::make_shared<const boost::json::value>(std::move(v));
+    };
+    auto on_event = [&](kube::watch_event& ev) {
       if (cfg.cancel->cancelled())
         return false;
       switch (ev.type) {
         case kube::watch_event_type::synced: {
           std::vector<std::string> ids;
-          for (const auto& item : ev.items) {
+          for (auto& item : ev.items) {
             ids.push_back(sync::id_of(item));
             caf::anon_send(cfg.sink,
-                           live_event{ids.back(),
-                                      boost::json::serialize(item)});
+                           live_event{ids.back(), live_event::state::present,
+                                      shared(item)});
           }
           caf::anon_send(cfg.sink, watch_synced_atom_v, cfg.key,
                          std::move(ids));
@@ -50,12 +53,17 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
         }
         case kube::watch_event_type::added:
         case kube::watch_event_type::modified:
-          caf::anon_send(cfg.sink,
-                         live_event{sync::id_of(ev.object),
-                                    boost::json::serialize(ev.object)});
+        {
+          auto id = sync::id_of(ev.object);
+          caf::anon_send(cfg.sink, live_event{std::move(id),
+                                              live_event::state::present,
+                                              shared(ev.object)});
           break;
+        }
         case kube::watch_event_type::deleted:
-          caf::anon_send(cfg.sink, live_event{sync::id_of(ev.object), ""});
+          caf::anon_send(cfg.sink, live_event{sync::id_of(ev.object),
+                                              live_event::state::deleted,
+                                              nullptr});
           break;
         case kube::watch_event_type::error:
           log.debug("watch failed; retrying",

@@ -65,10 +65,13 @@ kube_worker(kube_worker_actor::stateful_pointer<kube_worker_state> self,
         return current_sync_error();
       }
     },
-    [=](kube_apply_atom, const std::string& object) -> caf::result<std::string> {
+    [=](kube_apply_atom, const std::string& api_version,
+        const std::string& kind, const std::string& ns,
+        const std::string& name,
+        std::string& object) -> caf::result<std::string> {
       try {
-        auto stored = self->state.ops->apply(sync::parse_json(object));
-        return json::serialize(stored);
+        return self->state.ops->apply_text({api_version, kind, ns, name},
+                                           std::move(object));
       } catch (...) {
         return current_sync_error();
       }

@@ -119,7 +119,7 @@ void apply(self_ptr self) {
   st.busy = true;
   self
     ->request(st.config.worker, st.config.request_timeout, kube_apply_atom_v,
-              d.object)
+              d.api_version, d.kind, d.ns, d.name, d.object)
     .then(
       [=](const std::string& stored) {
         auto& st = self->state;
@@ -235,15 +235,22 @@ resource(resource_impl::stateful_pointer<resource_state> self,
     },
     [=](const live_event& e) {
       auto& live = self->state.live;
-      if (e.object == "?") { // not in the kind's listing
+      switch (e.what) {
+      case live_event::state::not_listed:
         if (!live.known) {
           live.known = true; // nothing known yet: it does not exist
           live.absent = true;
         } else if (!live.absent) {
           live.known = false; // it was there: read it again
         }
-      } else
-        set_live(self, sync::parse_json(e.object));
+        break;
+      case live_event::state::deleted:
+        set_live(self, nullptr);
+        break;
+      case live_event::state::present:
+        set_live(self, e.object ? *e.object : boost::json::value{});
+        break;
+      }
       reconcile(self);
     },
     [=](res_retry_atom, uint64_t generation) {

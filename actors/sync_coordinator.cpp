@@ -24,12 +24,6 @@ using self_ptr = sync_impl::stateful_pointer<sync_coordinator_state>;
 
 constexpr std::size_t max_results = 50;
 
-/// A watch-routed "this object was not listed". The watches list whole
-/// kinds (every object, not only fluxd's: an unmarked object may carry
-/// `ignore`), so a resource actor that knows nothing yet takes it as
-/// absent; one that knew the object reads it again.
-const std::string not_listed = "?";
-
 void start_sync(self_ptr self, const std::string& revision);
 void run_stage(self_ptr self, int stage);
 bool on_watcher_down(self_ptr self, const caf::down_msg& msg);
@@ -211,7 +205,11 @@ void on_listed(self_ptr self, const std::string& key,
       continue;
     if (auto a = actor_of(self, id))
       self->send(caf::actor_cast<resource_actor>(a),
-                 live_event{id, not_listed});
+                 // The watches list whole kinds (every object, not only
+                 // fluxd's: an unmarked one may carry `ignore`), so an
+                 // actor that knows nothing yet takes this as absent; one
+                 // that knew the object reads it again.
+                 live_event{id, live_event::state::not_listed, nullptr});
   }
   if (st.run && st.run->listings.erase(key) && st.run->listings.empty())
     run_stage(self, st.run->stage);

@@ -75,7 +75,7 @@ client::client(rest_config cfg, client_options opts)
   : transport_(std::move(cfg), std::move(opts)), discovery_(transport_) {
 }
 
-json::value client::request(const http_request& req) {
+std::string client::request_text(const http_request& req) {
   auto res = transport_.send(req);
   if (res.status < 200 || res.status >= 300) {
     auto st = decode_status(res.status, res.content_type, res.body);
@@ -85,10 +85,15 @@ json::value client::request(const http_request& req) {
       discovery_.invalidate();
     throw api_error(req.method, req.path, std::move(st));
   }
-  if (res.body.empty())
+  return std::move(res.body);
+}
+
+json::value client::request(const http_request& req) {
+  auto body = request_text(req);
+  if (body.empty())
     return nullptr;
   json::error_code ec;
-  auto v = parse_json(res.body, ec);
+  auto v = parse_json(body, ec);
   if (ec)
     throw kube_error(req.method + " " + req.path
                      + ": response is not JSON: " + ec.message());
@@ -195,18 +200,33 @@ list_page client::list_all(const resource_info& res, std::string_view ns,
   }
 }
 
-json::value client::apply(const json::value& object,
-                          const apply_options& opts) {
-  auto ref = object_ref::of(object);
-  auto path = object_path(ref);
+namespace {
+
+std::string apply_path(std::string path, const apply_options& opts) {
   add_param(path, "fieldManager", opts.field_manager);
   add_param(path, "force", opts.force ? "true" : "false");
   if (opts.dry_run)
     add_param(path, "dryRun", "All");
   if (!opts.field_validation.empty())
     add_param(path, "fieldValidation", opts.field_validation);
-  http_request req{"PATCH", path, json::serialize(object),
-                   "application/apply-patch+yaml"};
+  return path;
+}
+
+} // namespace
+
+std::string client::apply_text(const object_ref& ref, std::string object,
+                               const apply_options& opts) {
+  http_request req{"PATCH", apply_path(object_path(ref), opts),
+                   std::move(object), "application/apply-patch+yaml"};
+  req.timeout = opts.timeout;
+  return request_text(req);
+}
+
+json::value client::apply(const json::value& object,
+                          const apply_options& opts) {
+  http_request req{"PATCH",
+                   apply_path(object_path(object_ref::of(object)), opts),
+                   json::serialize(object), "application/apply-patch+yaml"};
   req.timeout = opts.timeout;
   return request(req);
 }

@@ -91,6 +91,11 @@ public:
   /// Returns the object as stored (or as it would be, with dry_run).
   boost::json::value apply(const boost::json::value& object,
                            const apply_options& opts = {});
+  /// The same for an object already printed as JSON (`ref` names it):
+  /// the stored object comes back as the server's text, unparsed, so a
+  /// caller that parses it elsewhere does not pay twice.
+  std::string apply_text(const object_ref& ref, std::string object,
+                         const apply_options& opts = {});
 
   /// Other patches (merge-patch+json, strategic-merge-patch+json, …).
   boost::json::value patch(const object_ref& ref, std::string_view type,
@@ -103,6 +108,8 @@ public:
 
   /// Any request, Status errors turned into api_error, JSON parsed.
   boost::json::value request(const http_request& req);
+  /// The same with the body as the server sent it.
+  std::string request_text(const http_request& req);
 
   kube::discovery& discovery() { return discovery_; }
   kube::transport& transport() { return transport_; }

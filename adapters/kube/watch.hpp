@@ -51,7 +51,8 @@ struct watch_event {
 };
 
 /// Return false to end the watch.
-using watch_callback = std::function<bool(const watch_event&)>;
+/// The event is the callback's to keep: it may move the object out.
+using watch_callback = std::function<bool(watch_event&)>;
 
 struct watch_options {
   std::string label_selector;

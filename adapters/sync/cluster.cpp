@@ -85,6 +85,17 @@ json::value cluster_ops::apply(const json::value& object) {
   return stored;
 }
 
+std::string cluster_ops::apply_text(const kube::object_ref& ref,
+                                    std::string object) {
+  kube::apply_options ao;
+  ao.field_manager = opts_.field_manager;
+  ao.force = true;
+  auto stored = client_.apply_text(ref, std::move(object), ao);
+  if (ref.kind == "CustomResourceDefinition")
+    client_.discovery().invalidate();
+  return stored;
+}
+
 bool cluster_ops::remove(const marked_object& o, bool dry) {
   kube::object_ref ref{o.api_version, o.kind, o.ns, o.name};
   try {

@@ -51,6 +51,8 @@ public:
   /// Server-side apply, forced (git wins over other managers). Applying a
   /// CRD refreshes discovery so its kinds resolve.
   boost::json::value apply(const boost::json::value& object);
+  /// The same for an object printed as JSON; returns the server's text.
+  std::string apply_text(const kube::object_ref& ref, std::string object);
 
   /// Deletes (background propagation); with dry only checks existence.
   /// False when it was already gone.

@@ -49,7 +49,8 @@ fake_worker(test_worker::stateful_pointer<worker_state> self,
       ++s->gets;
       return ""; // absent
     },
-    [=](kube_apply_atom,
+    [=](kube_apply_atom, const std::string&, const std::string&,
+        const std::string&, const std::string&,
         const std::string& object) -> caf::result<std::string> {
       ++s->applies;
       s->applied.push_back(object);
