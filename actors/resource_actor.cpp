@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include "actors/handlers.hpp"
 #include "adapters/sync/desired.hpp"
 
@@ -34,7 +36,10 @@ live_summary summarise(const resource_state& st, const boost::json::value& v) {
   out.checksum = ann[sync::checksum_annotation];
   out.ignore = sync::ignore_value(ann);
   if (st.desired) {
-    auto desired = sync::parse_json(st.desired->object);
+    // A throwaway tree: parsed into a stack arena, no malloc per node.
+    unsigned char buffer[16384];
+    boost::json::monotonic_resource arena(buffer, sizeof buffer);
+    auto desired = sync::parse_json(st.desired->object, &arena);
     out.taken_for = st.desired->checksum;
     out.digest = sync::digest_on(desired, v);
     out.subset = sync::subset_equal(desired, v);
@@ -124,7 +129,9 @@ void apply(self_ptr self) {
       [=](const std::string& stored) {
         auto& st = self->state;
         st.busy = false;
-        auto v = sync::parse_json(stored);
+        unsigned char buffer[16384];
+        boost::json::monotonic_resource arena(buffer, sizeof buffer);
+        auto v = sync::parse_json(stored, &arena);
         set_live(self, v);
         if (!current(st, checksum)) {
           reconcile(self); // superseded while in flight: apply the new one

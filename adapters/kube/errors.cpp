@@ -128,9 +128,10 @@ api_status decode_status(int http_code, std::string_view content_type,
   return st;
 }
 
-json::value parse_json(std::string_view text, json::error_code& ec) {
-  return json::parse(json::string_view(text.data(), text.size()), ec, {},
-                     json_options());
+json::value parse_json(std::string_view text, json::error_code& ec,
+                       json::storage_ptr sp) {
+  return json::parse(json::string_view(text.data(), text.size()), ec,
+                     std::move(sp), json_options());
 }
 
 api_error::api_error(std::string method, std::string path, api_status status)

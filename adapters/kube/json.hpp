@@ -18,8 +18,10 @@ inline boost::json::parse_options json_options() {
   return o;
 }
 
-/// json::parse with our depth limit; `ec` set on malformed input.
+/// json::parse with our depth limit; `ec` set on malformed input. `sp`
+/// lets a short-lived tree live in an arena (a monotonic_resource).
 boost::json::value parse_json(std::string_view text,
-                              boost::json::error_code& ec);
+                              boost::json::error_code& ec,
+                              boost::json::storage_ptr sp = {});
 
 } // namespace fluxd::kube

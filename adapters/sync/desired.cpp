@@ -184,12 +184,12 @@ bool subset_equal(const json::value& desired, const json::value& live) {
   return desired == live;
 }
 
-json::value parse_json(const std::string& text) {
+json::value parse_json(const std::string& text, json::storage_ptr sp) {
   if (text.empty())
-    return nullptr;
+    return json::value(nullptr, sp);
   json::error_code ec;
-  auto v = kube::parse_json(text, ec);
-  return ec ? json::value(nullptr) : v;
+  auto v = kube::parse_json(text, ec, sp);
+  return ec ? json::value(nullptr, sp) : v;
 }
 
 bool same_on(const json::value& shape, const json::value& a,

@@ -105,7 +105,8 @@ gc_plan(const std::vector<marked_object>& live, const std::string& set_name,
         const std::map<std::string, std::string>& checksums);
 
 /// JSON text as a value (depth-limited); "" or malformed text is null.
-boost::json::value parse_json(const std::string& text);
+boost::json::value parse_json(const std::string& text,
+                              boost::json::storage_ptr sp = {});
 
 /// ID of a live object (`<cluster>` namespace when it has none).
 std::string id_of(const boost::json::value& o);
