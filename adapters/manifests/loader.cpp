@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <streambuf>
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
@@ -108,21 +109,39 @@ public:
   void OnMapEnd() override {}
 };
 
-/// yaml-cpp 0.7's LoadAll never ends on a stray `,` at document level (it
-/// keeps producing empty documents: jbeder/yaml-cpp#1040), so the stream
-/// is first walked event by event and refused when it yields more
-/// documents than it has markers.
-void check_document_progress(const std::string& text, const std::string& file) {
+/// Reads `text` in place: yaml-cpp wants an istream, and istringstream
+/// would copy the whole file first. Never written through.
+class view_buf : public std::streambuf {
+public:
+  explicit view_buf(std::string_view text) {
+    auto* p = const_cast<char*>(text.data());
+    setg(p, p, p + text.size());
+  }
+};
+
+/// Lines starting with `---` or `...`, plus the implicit first document and
+/// one to spare: a stream that yields more documents is refused.
+std::size_t document_markers(std::string_view text) {
   std::size_t markers = 2;
   for (std::size_t i = 0; i < text.size();) {
     if (text.compare(i, 3, "---") == 0 || text.compare(i, 3, "...") == 0)
       ++markers;
     auto nl = text.find('\n', i);
-    if (nl == std::string::npos)
+    if (nl == std::string_view::npos)
       break;
     i = nl + 1;
   }
-  std::istringstream in(text);
+  return markers;
+}
+
+/// yaml-cpp 0.7's LoadAll never ends on a stray `,` at document level (it
+/// keeps producing empty documents: jbeder/yaml-cpp#1040), so the stream
+/// is first walked event by event and refused when it yields more
+/// documents than it has markers.
+void check_document_progress(std::string_view text, const std::string& file) {
+  auto markers = document_markers(text);
+  view_buf buf(text);
+  std::istream in(&buf);
   YAML::Parser parser(in);
   position_handler h;
   for (std::size_t docs = 0; parser.HandleNextDocument(h);)
@@ -131,6 +150,40 @@ void check_document_progress(const std::string& text, const std::string& file) {
                            + std::to_string(h.last.line + 1) + ", column "
                            + std::to_string(h.last.column + 1)
                            + "): unexpected content at document level");
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/// `---` or `...` where yaml-cpp sees a document marker (followed by a
+/// blank or the line's end).
+bool is_marker(std::string_view line) {
+  return (line.substr(0, 3) == "---" || line.substr(0, 3) == "...")
+         && (line.size() == 3 || is_blank(line[3]));
+}
+
+/// A line that opens a block mapping at column 0 for yaml-cpp: a plain key
+/// of name bytes, then `:` and a blank or the line's end.
+bool opens_root_map(std::string_view line) {
+  auto name_byte = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'
+           || c == '/';
+  };
+  if (line.empty() || !name_byte(line[0]) || line[0] == '-'
+      || line[0] == '.')
+    return false;
+  std::size_t k = 1;
+  while (k < line.size() && name_byte(line[k]))
+    ++k;
+  return k < line.size() && line[k] == ':'
+         && (k + 1 == line.size() || is_blank(line[k + 1]));
+}
+
+/// YAML::LoadAll over the text in place.
+std::vector<YAML::Node> load_all(std::string_view text) {
+  view_buf buf(text);
+  std::istream in(&buf);
+  return YAML::LoadAll(in);
 }
 
 std::string scalar_at(const YAML::Node& n, const char* key) {
@@ -222,31 +275,110 @@ std::map<std::string, std::string> annotations_of(const YAML::Node& obj) {
   return out;
 }
 
-std::vector<YAML::Node> parse_stream(std::string_view text,
-                                     const std::string& file,
-                                     const limits& lim) {
-  if (text.size() > lim.max_file_bytes)
-    throw manifest_error("file \"" + file + "\" is larger than "
-                         + std::to_string(lim.max_file_bytes) + " bytes");
-  std::vector<YAML::Node> docs;
+namespace {
+
+/// The guarded two passes; yaml-cpp's errors become manifest_errors.
+std::vector<YAML::Node> load_guarded(std::string_view text,
+                                     const std::string& file) {
   try {
-    std::string copy(text);
-    check_document_progress(copy, file);
-    docs = YAML::LoadAll(copy);
+    check_document_progress(text, file);
+    return load_all(text);
   } catch (const YAML::Exception& e) {
     throw manifest_error("scanning multidoc from \"" + file + "\" (line "
                          + std::to_string(e.mark.line + 1) + ", column "
-                         + std::to_string(e.mark.column + 1)
-                         + "): " + e.msg);
+                         + std::to_string(e.mark.column + 1) + "): " + e.msg);
   }
+}
+
+void check_size(std::string_view text, const std::string& file,
+                const limits& lim) {
+  if (text.size() > lim.max_file_bytes)
+    throw manifest_error("file \"" + file + "\" is larger than "
+                         + std::to_string(lim.max_file_bytes) + " bytes");
+}
+
+void check_nodes(const std::vector<YAML::Node>& docs, const std::string& file,
+                 const limits& lim) {
   std::size_t budget = lim.max_nodes;
   for (const auto& d : docs)
     if (!within_node_limit(d, budget))
       throw manifest_error("parsing \"" + file + "\": more than "
                            + std::to_string(lim.max_nodes)
                            + " nodes or an alias cycle (excessive aliasing)");
+}
+
+} // namespace
+
+std::vector<YAML::Node> parse_stream(std::string_view text,
+                                     const std::string& file,
+                                     const limits& lim) {
+  check_size(text, file, lim);
+  // One pass when LoadAll provably ends (see roots_are_block_maps) and
+  // yields no more documents than check_document_progress allows. Anything
+  // else, errors included (so that messages stay the same), takes the
+  // guarded passes.
+  std::vector<YAML::Node> docs;
+  bool loaded = false;
+  if (detail::roots_are_block_maps(text)) {
+    try {
+      docs = load_all(text);
+      loaded = docs.size() <= document_markers(text);
+    } catch (const YAML::Exception&) {
+    }
+  }
+  if (!loaded)
+    docs = load_guarded(text, file);
+  check_nodes(docs, file, lim);
   return docs;
 }
+
+namespace detail {
+
+bool roots_are_block_maps(std::string_view text) {
+  // yaml-cpp reads UTF-16/32 (NUL bytes) as such and skips a byte order
+  // mark: neither is worth reasoning about.
+  if (text.find('\0') != std::string_view::npos
+      || (!text.empty() && static_cast<unsigned char>(text[0]) >= 0xEF))
+    return false;
+  bool before_root = true;
+  for (std::size_t i = 0; i < text.size();) {
+    auto nl = text.find('\n', i);
+    auto line = text.substr(i, nl == std::string_view::npos ? nl : nl - i);
+    i = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (nl != std::string_view::npos && !line.empty() && line.back() == '\r')
+      line.remove_suffix(1); // "\r\n" is a line break to yaml-cpp too
+    if (is_marker(line)) {
+      // Nothing but a comment may follow the marker on its line.
+      auto rest = line.find_first_not_of(" \t", 3);
+      if (rest != std::string_view::npos && line[rest] != '#')
+        return false;
+      before_root = true;
+      continue;
+    }
+    if (!line.empty() && line[0] == '%')
+      return false; // a directive
+    if (!before_root)
+      continue; // inside the root mapping
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#')
+      continue; // blank or comment lines before the root
+    if (!opens_root_map(line))
+      return false;
+    before_root = false;
+  }
+  return true;
+}
+
+std::vector<YAML::Node> parse_stream_guarded(std::string_view text,
+                                             const std::string& file,
+                                             const limits& lim) {
+  check_size(text, file, lim);
+  auto docs = load_guarded(text, file);
+  check_nodes(docs, file, lim);
+  return docs;
+}
+
+} // namespace detail
 
 bool namespace_allowed(const resource& r,
                        const std::vector<std::string>& allow) {

@@ -122,6 +122,25 @@ std::vector<YAML::Node> parse_stream(std::string_view text,
                                      const std::string& file,
                                      const limits& lim = {});
 
+namespace detail {
+
+/// Whether yaml-cpp 0.7's LoadAll provably ends on `text`: the root of
+/// every document is a block mapping opened at column 0 by a plain key on
+/// its first line (`apiVersion: v1`), after blank and comment lines only.
+/// Such a mapping stays open to the next `---`/`...` line or the end, so no
+/// token is left between documents that LoadAll would loop on (a stray
+/// `,` or `? `: jbeder/yaml-cpp#1040). `false` proves nothing.
+bool roots_are_block_maps(std::string_view text);
+
+/// parse_stream() the slow way: a guarding event pass, then LoadAll.
+/// parse_stream() takes one pass where this proves needless; tests hold the
+/// two to identical results.
+std::vector<YAML::Node> parse_stream_guarded(std::string_view text,
+                                             const std::string& file,
+                                             const limits& lim = {});
+
+} // namespace detail
+
 /// Whether `--k8s-allow-namespace` admits a resource (§7.10).
 bool namespace_allowed(const resource& r,
                        const std::vector<std::string>& allow);

@@ -1,13 +1,17 @@
 #include <cstdio>
+#include <ctime>
 #include <string>
 
+#include "adapters/manifests/loader.hpp"
 #include "adapters/sync/revision_cache.hpp"
 #include "tests/bench/bench_util.hpp"
 
 /// Loading a revision for the sync (YAML files → objects ready to apply):
 /// a full load against the revision cache's load after one file changed,
-/// at 1,000 and 10,000 files. Not part of scripts/bench's table (the push
-/// → applied latency there includes it); run by hand, under the bench lock.
+/// at 1,000 and 10,000 files; and parse_file() alone over every file (the
+/// per-file YAML cost that both the cache and automation pay). Not part of
+/// scripts/bench's table (the push → applied latency there includes it);
+/// run by hand, under the bench lock.
 using namespace fluxd;
 using namespace fluxd::bench;
 
@@ -48,7 +52,7 @@ std::string resource(int i, const std::string& image_tag = "1.0") {
   }
 }
 
-void measure(int n, int rounds) {
+void measure(int n, int rounds, bool parse_only) {
   manifests::file_map files;
   files["00-namespace.yaml"] =
     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench\n";
@@ -57,9 +61,21 @@ void measure(int n, int rounds) {
   manifests::load_options opts;
   const std::string set = "bench-set";
 
-  std::vector<double> full, cold, one, none;
+  std::vector<double> full, cold, one, none, parse, parse_cpu;
   std::size_t objects = 0;
   for (int r = 0; r < rounds; ++r) {
+    std::size_t parsed = 0;
+    auto cpu0 = std::clock();
+    parse.push_back(time_s([&] {
+      for (const auto& [path, text] : files)
+        parsed += manifests::parse_file(path, text, opts.lim).objects.size();
+    }));
+    parse_cpu.push_back(double(std::clock() - cpu0) / CLOCKS_PER_SEC);
+    if (parsed != files.size())
+      std::printf("parse_file: %zu objects from %zu files\n", parsed,
+                  files.size());
+    if (parse_only)
+      continue;
     full.push_back(time_s([&] { sync::prepare_all(files, opts, set); }));
     sync::revision_cache cache(set);
     cold.push_back(time_s([&] { cache.prepare(files, opts); }));
@@ -73,9 +89,18 @@ void measure(int n, int rounds) {
                   cache.stats().files, cache.stats().bytes / 1e6,
                   cache.stats().parsed, cache.stats().reused);
   }
-  std::printf("%6d files (%zu objects): full load %s | cache cold %s | "
-              "one file changed %s | nothing changed %s\n",
-              n, objects, fmt(median(full), "s").c_str(),
+  if (parse_only) {
+    std::printf("%6d files: parse_file each %s (CPU %s)\n", n,
+                fmt(median(parse), "s").c_str(),
+                fmt(median(parse_cpu), "s").c_str());
+    return;
+  }
+  std::printf("%6d files (%zu objects): parse_file each %s (CPU %s) | "
+              "full load %s | cache cold %s | one file changed %s | "
+              "nothing changed %s\n",
+              n, objects, fmt(median(parse), "s").c_str(),
+              fmt(median(parse_cpu), "s").c_str(),
+              fmt(median(full), "s").c_str(),
               fmt(median(cold), "s").c_str(), fmt(median(one), "s").c_str(),
               fmt(median(none), "s").c_str());
   std::fflush(stdout);
@@ -85,8 +110,16 @@ void measure(int n, int rounds) {
 
 int main(int argc, char** argv) {
   auto size = size_from(argc, argv);
-  measure(pick(size, 50, 1000, 1000), pick(size, 1, 3, 5));
+  // --parse: only parse_file() over 10,000 files (seconds; for profiling).
+  bool parse_only = false;
+  for (int i = 1; i < argc; ++i)
+    parse_only = parse_only || std::string(argv[i]) == "--parse";
+  if (parse_only) {
+    measure(10000, 3, true);
+    return 0;
+  }
+  measure(pick(size, 50, 1000, 1000), pick(size, 1, 3, 5), false);
   if (size != bench_size::smoke)
-    measure(pick(size, 0, 10000, 10000), pick(size, 1, 1, 3));
+    measure(pick(size, 0, 10000, 10000), pick(size, 1, 1, 3), false);
   return 0;
 }
