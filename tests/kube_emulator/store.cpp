@@ -207,7 +207,9 @@ object_ptr store::commit(const resource_type& type, json::object next,
     events_.pop_front();
   }
   dirty_ = true;
-  changed_.notify_all();
+  auto& f = feeds_[type.group_resource()];
+  f.last_rv = rv_;
+  f.changed.notify_all();
   return obj;
 }
 
@@ -318,8 +320,10 @@ bool store::wait_events(const std::string& resource, std::uint64_t& rv,
       }
     return any;
   };
+  auto& f = feeds_[resource]; // map nodes stay put
   if (!collect() && !stopped_)
-    changed_.wait_for(lock, wait, [&] { return stopped_ || rv_ > rv; });
+    f.changed.wait_for(lock, wait,
+                       [&] { return stopped_ || f.last_rv > rv; });
   if (out.empty())
     collect();
   // Everything up to rv_ has been seen, matching or not.
@@ -342,7 +346,8 @@ void store::on_workload_change(
 void store::shut_down() {
   std::lock_guard<std::mutex> guard{mutex_};
   stopped_ = true;
-  changed_.notify_all();
+  for (auto& [resource, f] : feeds_)
+    f.changed.notify_all();
 }
 
 const resource_type* store::type_of(const json::object& obj) const {

@@ -196,7 +196,6 @@ private:
 
   options opts_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
   resource_registry registry_;
   std::map<std::string, bucket> objects_; ///< group_resource → bucket
   /// owner uid → (group_resource, key) of the objects naming it.
@@ -204,6 +203,13 @@ private:
       owners_;
   std::uint64_t rv_ = 0;
   std::deque<watch_event> events_;
+  /// The newest event of one kind, and the watchers of that kind waiting
+  /// for the next: a write wakes only the watches of its own kind.
+  struct feed {
+    std::uint64_t last_rv = 0;
+    std::condition_variable changed;
+  };
+  std::map<std::string, feed> feeds_; ///< group_resource → feed
   std::uint64_t oldest_ = 0; ///< watches may start at rv >= oldest_
   std::map<std::string, std::chrono::steady_clock::time_point>
       terminating_since_; ///< namespace key → first seen Terminating

@@ -2,8 +2,10 @@
 /// bodies, bad input, paging, watch, deletion, persistence, concurrency.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/kubectl/api_client.hpp"
@@ -277,6 +279,87 @@ TEST_CASE("watch: events after a resourceVersion, bookmarks, 410 Gone") {
                     [](const std::string&) { return false; });
   CHECK(text.find("\"code\":504") != std::string::npos);
   CHECK(text.find("ResourceVersionTooLarge") != std::string::npos);
+}
+
+TEST_CASE("watch: one event reaches every watcher of its kind, no other") {
+  temp_dir dir{"emu-api"};
+  kube_emulator emu{dir.file("kc"), opts()};
+  api_client c{emu};
+  auto rv = meta(c.get(cms), "resourceVersion");
+  const std::string secrets = "/api/v1/namespaces/default/secrets";
+  auto from = "?watch=true&timeoutSeconds=20&resourceVersion=" + rv;
+  // Three configmap watches (one with a selector that never matches) and
+  // a secret watch, all open before the writes.
+  std::vector<std::string> paths = {cms + from, cms + from, secrets + from,
+                                    cms + from + "&labelSelector=app%3Dnone"};
+  std::vector<long> want = {2, 2, 2, 1}; // events each one waits for
+  std::vector<std::string> texts(paths.size());
+  std::atomic<int> open{0};
+  std::vector<std::thread> watchers;
+  for (size_t i = 0; i < paths.size(); ++i)
+    watchers.emplace_back([&, i] {
+      api_client w{emu};
+      bool counted = false;
+      w.raw().Get(
+          paths[i].c_str(),
+          [&](const httplib::Response&) {
+            ++open;
+            counted = true;
+            return true;
+          },
+          [&](const char* data, size_t n) {
+            texts[i].append(data, n);
+            return std::count(texts[i].begin(), texts[i].end(), '\n')
+                   < want[i];
+          });
+      if (!counted)
+        ++open;
+    });
+  for (int i = 0; i < 500 && open < static_cast<int>(paths.size()); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto cm = c.post(cms, configmap("one"));
+  auto secret = c.post(secrets, R"({"apiVersion":"v1","kind":"Secret",)"
+                                R"("metadata":{"name":"s"}})");
+  auto cm2 = c.patch(cms + "/one", R"({"data":{"a":"2"}})",
+                     "application/merge-patch+json");
+  REQUIRE(cm.status == 201);
+  REQUIRE(secret.status == 201);
+  REQUIRE(cm2.status == 200);
+  // The selector watch would wait for its timeout: end it by a write
+  // that it does match.
+  c.post(cms, configmap("late", R"({"app":"none"})"));
+  c.post(secrets, R"({"apiVersion":"v1","kind":"Secret",)"
+                  R"("metadata":{"name":"s2"}})");
+  for (auto& t : watchers)
+    t.join();
+  auto events = [](const std::string& text) {
+    std::vector<json::object> out;
+    std::istringstream in{text};
+    for (std::string line; std::getline(in, line);)
+      out.push_back(json::parse(line).as_object());
+    return out;
+  };
+  auto rv_of = [](const json::object& e) {
+    return e.at("object").at("metadata").at("resourceVersion");
+  };
+  for (int i : {0, 1}) {
+    auto e = events(texts[i]);
+    REQUIRE(e.size() == 2);
+    CHECK(e[0].at("type") == "ADDED");
+    CHECK(rv_of(e[0]) == meta(cm, "resourceVersion").c_str());
+    CHECK(e[1].at("type") == "MODIFIED");
+    CHECK(rv_of(e[1]) == meta(cm2, "resourceVersion").c_str());
+    CHECK(e[1].at("object").at("data").at("a") == "2");
+  }
+  auto s = events(texts[2]);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].at("object").at("kind") == "Secret");
+  CHECK(rv_of(s[0]) == meta(secret, "resourceVersion").c_str());
+  CHECK(s[1].at("object").at("metadata").at("name") == "s2");
+  auto late = events(texts[3]);
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].at("type") == "ADDED");
+  CHECK(late[0].at("object").at("metadata").at("name") == "late");
 }
 
 TEST_CASE("deletion: propagation, finalizers, namespaces") {
