@@ -53,11 +53,15 @@ std::vector<object_ptr> store::sync_children(const std::string& child_kind,
         out.push_back(other); // a stranger's object of that name
         continue;
       }
-      auto status = w.if_contains("status") ? w.at("status") : json::value{};
-      auto created = create_locked(type, ns, w, {}, false);
+      json::value status;
+      if (auto* s = w.if_contains("status")) {
+        status = std::move(*s); // created without it, as the API server does
+        w.erase("status");
+      }
+      auto created = create_locked(type, ns, std::move(w), {}, false);
       if (!status.is_null()) {
         json::object next = *created;
-        next["status"] = status;
+        next["status"] = std::move(status);
         created = commit(type, std::move(next), "MODIFIED", created, false);
       }
       out.push_back(created);

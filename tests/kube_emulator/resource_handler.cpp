@@ -133,6 +133,13 @@ std::string render_list(const resource_type& type, const list_page& page) {
 
 } // namespace
 
+void api_server::send_object(httplib::Response& res, int code,
+                             const object_ptr& obj) {
+  if (auto text = store_.recent_text(obj))
+    return send_text(res, code, *text, "application/json");
+  send_json(res, code, *obj);
+}
+
 table_request table_options(const httplib::Request& req,
                             const std::string& version) {
   table_request t;
@@ -221,7 +228,7 @@ void api_server::handle_resource(const httplib::Request& req,
     if (m == "POST") {
       auto body = parse_object(req, "create");
       auto r = store_.create(*type, ns, std::move(body), wopts);
-      return send_json(res, r.code, *r.object);
+      return send_object(res, r.code, r.object);
     }
     if (m == "DELETE") {
       auto labels = selector::labels(param(req, "labelSelector"));
@@ -277,7 +284,7 @@ void api_server::handle_resource(const httplib::Request& req,
   if (m == "PUT") {
     auto body = parse_object(req, "update");
     auto r = store_.update(*type, ns, name, std::move(body), sub, wopts);
-    return send_json(res, r.code, *r.object);
+    return send_object(res, r.code, r.object);
   }
   if (m == "PATCH") {
     auto kind = patch_kind(req.get_header_value("Content-Type"));
@@ -292,7 +299,7 @@ void api_server::handle_resource(const httplib::Request& req,
                       "application/apply-patch+yaml");
     auto body = parse_body(req.body, "patch");
     auto r = store_.patch(*type, ns, name, kind, body, sub, wopts);
-    return send_json(res, r.code, *r.object);
+    return send_object(res, r.code, r.object);
   }
   if (m == "DELETE") {
     bool gone = false;

@@ -55,6 +55,9 @@ private:
   /// event log brings, bookmarks, the end at the deadline.
   bool stream_watch(watch_state& st, httplib::DataSink& sink);
   bool authenticated(const httplib::Request& req) const;
+  /// The reply to a write: the stored object, serialised once for it and
+  /// its watch event.
+  void send_object(httplib::Response& res, int code, const object_ptr& obj);
 
   store& store_;
   server_config config_;

@@ -161,6 +161,19 @@ std::uint64_t store::resource_version() const {
   return rv_;
 }
 
+std::shared_ptr<const std::string>
+store::recent_text(const object_ptr& obj) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  // The write's own event is among the last few (a namespace's default
+  // ServiceAccount, a cascade may follow it).
+  int looked = 0;
+  for (auto it = events_.rbegin(); it != events_.rend() && looked < 16;
+       ++it, ++looked)
+    if (it->object == obj)
+      return it->text;
+  return nullptr;
+}
+
 void store::require_namespace(const resource_type& type,
                               const std::string& ns) const {
   if (!type.namespaced)

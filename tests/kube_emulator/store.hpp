@@ -84,6 +84,10 @@ public:
                  const selector& labels, const selector& fields,
                  std::size_t limit, const std::string& continue_token) const;
   std::uint64_t resource_version() const;
+  /// `obj` as JSON when it was written a moment ago (the text its watch
+  /// event carries), else nullptr: a write's reply need not serialise the
+  /// object a second time.
+  std::shared_ptr<const std::string> recent_text(const object_ptr& obj) const;
 
   // -- writes (body parsing done by the caller) ------------------------------
 
