@@ -132,6 +132,13 @@ namespace detail {
 /// `,` or `? `: jbeder/yaml-cpp#1040). `false` proves nothing.
 bool roots_are_block_maps(std::string_view text);
 
+/// Whether the node limit (and the alias-cycle check) cannot trip on
+/// `text`: it has no alias (no `*`), so no cycle, and is short enough. A
+/// node needs bytes of its own but for a few nulls: a lone `:` makes a
+/// map, a null key and a null value; we allow 8 nodes per byte
+/// (loader_guard_test measures generated texts against that).
+bool nodes_provably_within(std::string_view text, const limits& lim);
+
 /// parse_stream() the slow way: a guarding event pass, then LoadAll.
 /// parse_stream() takes one pass where this proves needless; tests hold the
 /// two to identical results.

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -58,6 +59,29 @@ void describe(const YAML::Node& n, std::string& out, int depth = 0) {
     for (auto it = n.begin(); it != n.end(); ++it)
       describe(*it, out, depth + 1);
   out += ")";
+}
+
+std::size_t count_nodes(const YAML::Node& n) {
+  std::size_t count = 1;
+  if (n.IsMap())
+    for (auto it = n.begin(); it != n.end(); ++it)
+      count += count_nodes(it->first) + count_nodes(it->second);
+  if (n.IsSequence())
+    for (auto it = n.begin(); it != n.end(); ++it)
+      count += count_nodes(*it);
+  return count;
+}
+
+/// Nodes of a text without aliases per byte, which nodes_provably_within
+/// bounds by 8.
+double nodes_per_byte(const std::string& text) {
+  std::size_t nodes = 0;
+  try {
+    for (const auto& d : detail::parse_stream_guarded(text, "f.yaml"))
+      nodes += count_nodes(d);
+  } catch (const manifest_error&) {
+  }
+  return text.empty() ? 0 : double(nodes) / double(text.size());
 }
 
 std::string outcome(bool one_pass, const std::string& text) {
@@ -190,4 +214,27 @@ TEST_CASE("one pass and the guarded passes give identical results") {
     }
     CHECK(one_pass > 2000); // the shortcut is exercised, not just skipped
   }
+}
+
+TEST_CASE("texts without aliases have few nodes per byte") {
+  for (const char* text :
+       {":", ": ", "[:,:,:]", "[,,,,]", "- - - -", "? : ? :", "{:,:,:}",
+        "---\n---\n---\n", "~", "a:\nb:\nc:\n", "[[[[[]]]]]", "!t"}) {
+    INFO(text);
+    CHECK(nodes_per_byte(text) <= 3);
+  }
+  std::mt19937 rng(7 + Catch::rngSeed());
+  double most = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto text = random_text(rng);
+    if (text.find('*') == std::string::npos)
+      most = std::max(
+          most, within_seconds(10, text, [&] { return nodes_per_byte(text); }));
+  }
+  CHECK(most <= 3); // nodes_provably_within allows 8
+  CHECK(detail::nodes_provably_within(std::string(100, 'a'), {}));
+  CHECK_FALSE(detail::nodes_provably_within("a: *x", {}));
+  limits tight;
+  tight.max_nodes = 100;
+  CHECK_FALSE(detail::nodes_provably_within(std::string(13, 'a'), tight));
 }
