@@ -4,6 +4,8 @@
 
 #include <boost/json/monotonic_resource.hpp>
 
+#include "caf/send.hpp"
+
 #include "actors/handlers.hpp"
 #include "adapters/sync/desired.hpp"
 
@@ -15,9 +17,22 @@ using self_ptr = resource_impl::stateful_pointer<resource_state>;
 
 void reconcile(self_ptr self);
 
+/// Tells the coordinator, once, that this actor is no longer in sync.
+void unsettle(self_ptr self) {
+  auto& st = self->state;
+  if (!st.settled)
+    return;
+  st.settled = false;
+  if (st.config.coordinator)
+    caf::anon_send(st.config.coordinator, unsettled_atom_v, st.config.id);
+}
+
 void answer(self_ptr self, const std::string& status,
             const std::string& error = {}, bool unreachable = false) {
   auto& st = self->state;
+  // Only an answer to a request settles: the coordinator learns of it.
+  if (!st.waiting.empty() && (status == "applied" || status == "unchanged"))
+    st.settled = true;
   apply_outcome out{st.config.id, status, error, unreachable};
   for (auto& p : st.waiting)
     p.deliver(out);
@@ -72,6 +87,7 @@ void schedule_retry(self_ptr self) {
 void fail(self_ptr self, const caf::error& err) {
   auto& st = self->state;
   st.busy = false;
+  unsettle(self);
   bool unreachable = is_unreachable(err);
   auto text = error_text(err);
   if (unreachable)
@@ -192,6 +208,10 @@ void reconcile(self_ptr self) {
     return;
   }
   st.again = false;
+  if (st.settled && (!st.live.known || st.live.absent || st.live.ignore == "true"
+                     || st.desired->ignore_in_file
+                     || compare(st) != verdict::in_sync))
+    unsettle(self);
   if (st.desired->ignore_in_file) {
     answer(self, "ignored");
     return;
@@ -236,6 +256,7 @@ resource(resource_impl::stateful_pointer<resource_state> self,
         st.failures = 0;
       }
       st.desired = std::move(d);
+      st.settled = false; // asked, so the coordinator does not count on it
       st.waiting.push_back(rp);
       reconcile(self);
       return rp;

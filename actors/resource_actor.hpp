@@ -22,6 +22,9 @@ struct resource_config {
   caf::timespan retry_initial = std::chrono::seconds(1);
   caf::timespan retry_max = std::chrono::seconds(30);
   caf::timespan request_timeout = std::chrono::seconds(60);
+  /// Told (unsettled_atom, id) when this actor, once in sync, is no longer;
+  /// null: nobody to tell.
+  caf::actor coordinator;
 };
 
 /// Private: a retry after back-off (carries the retry generation).
@@ -53,6 +56,9 @@ struct resource_state {
   std::string baseline;
   bool busy = false;  ///< a get or apply is in flight
   bool again = false; ///< something changed while busy: look again
+  /// Answered applied or unchanged and in sync since: the coordinator may
+  /// count it unchanged without asking until told otherwise.
+  bool settled = false;
   std::vector<caf::typed_response_promise<apply_outcome>> waiting; ///< desired requests
   std::string last_error;
   uint32_t failures = 0;

@@ -54,6 +54,7 @@ caf::actor spawn_resource(self_ptr self, const std::string& id) {
   rc.retry_initial = cfg.retry_initial;
   rc.retry_max = cfg.retry_max;
   rc.request_timeout = cfg.timeout;
+  rc.coordinator = caf::actor_cast<caf::actor>(self);
   auto handle = caf::actor_cast<caf::actor>(self->spawn(resource, rc));
   self->state.children->insert(handle);
   self->monitor(handle);
@@ -68,6 +69,7 @@ void stop_resource(self_ptr self, const std::string& id) {
   if (it == st.actors.end())
     return;
   st.ids.erase(it->second.address());
+  st.settled.erase(id);
   st.children->erase(it->second);
   self->send_exit(it->second, caf::exit_reason::user_shutdown);
   st.actors.erase(it);
@@ -87,6 +89,7 @@ void on_down(self_ptr self, const caf::down_msg& msg) {
     return;
   auto id = it->second;
   st.ids.erase(it);
+  st.settled.erase(id);
   if (auto a = st.actors.find(id); a != st.actors.end()) {
     st.children->erase(a->second);
     st.actors.erase(a);
@@ -477,9 +480,11 @@ void after_apply(self_ptr self) {
 }
 
 void on_outcome(self_ptr self, const std::string& id, const std::string& source,
-                const apply_outcome& o) {
+                const std::string& checksum, const apply_outcome& o) {
   auto& run = *self->state.run;
   auto& r = run.result;
+  if (o.status == "applied" || o.status == "unchanged")
+    self->state.settled[id] = checksum;
   if (o.status == "applied")
     ++r.applied;
   else if (o.status == "unchanged")
@@ -523,30 +528,40 @@ void run_stage(self_ptr self, int stage) {
       }
     }
     run.listings.clear();
-    run.outstanding = batch.size();
+    run.outstanding = 0;
     for (const auto* d : batch) {
       auto a = st.actors.find(d->id);
+      if (a != st.actors.end()) {
+        auto s = st.settled.find(d->id);
+        if (s != st.settled.end() && s->second == d->checksum) {
+          ++run.result.unchanged;
+          continue;
+        }
+      }
+      ++run.outstanding;
       auto handle = a == st.actors.end() ? spawn_resource(self, d->id)
                                          : a->second;
       auto run_id = run.id;
       auto id = d->id;
       auto source = d->source;
+      auto checksum = d->checksum;
       self
         ->request(caf::actor_cast<resource_actor>(handle), st.config.timeout,
                   desired_atom_v, *d)
         .then(
           [=](const apply_outcome& o) {
             if (current(self, run_id))
-              on_outcome(self, id, source, o);
+              on_outcome(self, id, source, checksum, o);
           },
           [=](caf::error& err) {
             if (current(self, run_id))
-              on_outcome(self, id, source,
+              on_outcome(self, id, source, checksum,
                          {id, "failed", error_text(err),
                           is_unreachable(err)});
           });
     }
-    return;
+    if (run.outstanding > 0)
+      return;
   }
   after_apply(self);
 }
@@ -809,6 +824,9 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
     [=](const live_event& e) {
       if (auto a = actor_of(self, e.id))
         self->send(caf::actor_cast<resource_actor>(a), e);
+    },
+    [=](unsettled_atom, const std::string& id) {
+      self->state.settled.erase(id);
     },
     [=](stage_wait_atom, uint64_t id, int32_t stage) {
       auto& st = self->state;

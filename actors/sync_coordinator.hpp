@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "caf/stateful_actor.hpp"
@@ -62,6 +63,9 @@ using sync_impl = sync_actor::extend<
   caf::reacts_to<sync_deadline_atom, uint64_t>,
   caf::reacts_to<watch_restart_atom, std::string>,
   caf::reacts_to<stage_wait_atom, uint64_t, int32_t>,
+  /// A resource actor that answered applied or unchanged no longer is in
+  /// sync (drift, a read to make): the next sync asks it again.
+  caf::reacts_to<unsettled_atom, std::string>,
   /// The watcher of a kind ("apiVersion|Kind"): tests, diagnostics.
   caf::replies_to<watchers_atom, std::string>::with<caf::actor>>;
 
@@ -103,6 +107,11 @@ struct sync_coordinator_state {
   std::map<caf::actor_addr, std::string> ids;
   std::shared_ptr<std::set<caf::actor>> children; ///< ended with this actor
   std::map<std::string, desired_state> desired; ///< last loaded revision
+  /// Resource ID → the checksum its actor last answered applied or
+  /// unchanged for, while it says it stays in sync: a sync counts these
+  /// unchanged without a message (10,000 round trips were the no-op
+  /// resync's whole cost).
+  std::unordered_map<std::string, std::string> settled;
   /// The revision `desired` holds when it loaded cleanly: a resync of it
   /// (every --sync-interval) skips reading and parsing every file again.
   std::string clean_revision;

@@ -218,6 +218,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_sync, fluxd::type_id_range::sync)
   CAF_ADD_ATOM(fluxd_sync, fluxd, watch_restart_atom, "watchagain")
   CAF_ADD_ATOM(fluxd_sync, fluxd, watch_ended_atom, "watchended")
   CAF_ADD_ATOM(fluxd_sync, fluxd, stage_wait_atom, "stagewait")
+  CAF_ADD_ATOM(fluxd_sync, fluxd, unsettled_atom, "unsettled")
 CAF_END_TYPE_ID_BLOCK(fluxd_sync)
 
 namespace fluxd {

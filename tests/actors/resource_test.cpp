@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+
 #include "caf/all.hpp"
 #include "caf/scheduler/test_coordinator.hpp"
 
@@ -22,6 +24,7 @@ struct script {
   int fail_applies = 0; ///< this many applies fail with an API error
   bool hold = false;    ///< keep applies unanswered until ok_atom
   std::vector<std::string> applied; ///< objects sent to apply
+  std::string stored; ///< the apply's answer; "" for a bare resourceVersion
   std::vector<caf::typed_response_promise<std::string>> held;
 };
 
@@ -63,6 +66,8 @@ fake_worker(test_worker::stateful_pointer<worker_state> self,
         s->held.push_back(rp);
         return rp;
       }
+      if (!s->stored.empty())
+        return s->stored;
       return std::string{R"({"metadata":{"resourceVersion":"1"}})"};
     },
     [=](kube_delete_atom, const marked_ref&, bool) -> caf::result<bool> {
@@ -219,4 +224,72 @@ TEST_CASE_METHOD(fixture, "a state that fails is retried - a newer state "
   sched.advance_time(1s); // 1s again, not 4s
   sched.run();
   CHECK(s->applies == 4);
+}
+
+namespace {
+
+/// desired(checksum) as the server stores it: annotated, with a version.
+std::string stored(const std::string& checksum, int rv,
+                   const std::string& value) {
+  return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a",)"
+         R"("namespace":"demo","resourceVersion":")"
+         + std::to_string(rv) + R"(","annotations":{"fluxcd.io/sync-checksum":")"
+         + checksum + R"("}},"data":{"v":")" + value + R"("}})";
+}
+
+fluxd::live_event present(const std::string& text) {
+  return {"demo:configmap/a", fluxd::live_event::state::present,
+          std::make_shared<const boost::json::value>(boost::json::parse(text))};
+}
+
+/// The ids of the unsettled messages that reached `self` so far.
+std::vector<std::string> unsettled(caf::scoped_actor& self) {
+  std::vector<std::string> out;
+  bool more = true;
+  while (more)
+    self->receive([&](fluxd::unsettled_atom, const std::string& id) {
+                    out.push_back(id);
+                  },
+                  caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+  return out;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "an answered resource tells the coordinator once "
+                          "when an event takes it out of sync, not before") {
+  fluxd::resource_config rc;
+  rc.id = "demo:configmap/a";
+  rc.worker = caf::actor_cast<fluxd::kube_worker_actor>(worker);
+  rc.coordinator = caf::actor_cast<caf::actor>(self);
+  auto r = sys.spawn(fluxd::resource, rc);
+  sched.run();
+  s->stored = stored("one", 1, "one");
+  auto rh = self->request(r, caf::infinite, fluxd::desired_atom_v,
+                          desired("one"));
+  sched.run();
+  REQUIRE(outcome(rh) == "applied");
+  // Its own apply's event, then a status-only write: still in sync.
+  self->send(r, present(stored("one", 1, "one")));
+  self->send(r, present(stored("one", 2, "one")));
+  sched.run();
+  CHECK(unsettled(self).empty());
+  CHECK(s->applies == 1);
+  // Drift: said once, and corrected by the actor itself.
+  self->send(r, present(stored("one", 3, "changed")));
+  sched.run();
+  CHECK(unsettled(self) == std::vector<std::string>{"demo:configmap/a"});
+  CHECK(s->applies == 2);
+  self->send(r, present(stored("one", 4, "changed again")));
+  sched.run();
+  CHECK(unsettled(self).empty()); // not settled since: nothing to say
+  // Asked again, it settles again and says so on the next drift.
+  rh = self->request(r, caf::infinite, fluxd::desired_atom_v, desired("one"));
+  sched.run();
+  CHECK(outcome(rh) == "applied");
+  self->send(r, present(stored("one", 6, "drifted")));
+  sched.run();
+  CHECK(unsettled(self) == std::vector<std::string>{"demo:configmap/a"});
+  caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  sched.run();
 }
