@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "caf/duration.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
@@ -25,7 +26,10 @@ struct image_repo_config {
   /// itself (tests, tools).
   metadata_writer_actor writer;
   std::chrono::seconds poll_interval{300}; ///< --registry-poll-interval
-  std::chrono::seconds request_timeout{600};
+  /// The host answers every job (its fetchers time out by themselves) and
+  /// a host that dies restarts its repositories: no timeout per request,
+  /// whose stale timer CAF 0.17 would still deliver (see registry_host).
+  caf::duration request_timeout = caf::infinite;
   bool use_labels = false; ///< --registry-use-labels matched this repo
 };
 

@@ -121,8 +121,8 @@ void start(self_ptr self, job j) {
     dispatch(self);
   };
   auto on_error = [=](caf::error& err) mutable {
-    // The fetcher did not answer in time (or died): count it as an
-    // unreachable host and tell the requester.
+    // The fetcher died (or a request timeout was configured and hit):
+    // count it as an unreachable host and tell the requester.
     fetch_result r;
     r.error = caf::error{static_cast<uint8_t>(registry_errc::unreachable),
                          caf::atom("registry"),

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "caf/duration.hpp"
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
@@ -23,7 +24,11 @@ struct registry_host_config {
   double rps = 50;          ///< --registry-rps
   double burst = 10;        ///< --registry-burst
   size_t concurrency = 4;   ///< requests in flight at once
-  std::chrono::seconds request_timeout{180};
+  /// A fetcher's HTTP client times out by itself, and a fetcher that dies
+  /// takes this (linked) host with it. CAF 0.17 keeps every request's
+  /// timeout in its clock and delivers it even after the answer: a timeout
+  /// per job woke fluxd ~100 times a second for minutes after a scan.
+  caf::duration request_timeout = caf::infinite;
   size_t max_queue = 100000;
   registry::backoff::options backoff; ///< max_rate is set from rps
 };

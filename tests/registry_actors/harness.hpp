@@ -59,7 +59,6 @@ struct harness {
     hc.rps = rps;
     hc.burst = 10;
     hc.concurrency = 2;
-    hc.request_timeout = 20s;
     auto h = sys->spawn(registry_host, hc);
     spawned.push_back(caf::actor_cast<caf::actor>(h));
     return h;
@@ -74,7 +73,6 @@ struct harness {
     rc.host = h;
     rc.cache = std::move(cache);
     rc.poll_interval = 1h;
-    rc.request_timeout = 30s;
     auto r = sys->spawn(image_repo, rc);
     spawned.push_back(caf::actor_cast<caf::actor>(r));
     return r;
