@@ -70,6 +70,7 @@ void watch_repositories(self_ptr self) {
       .then(
         [=](const repo_snapshot& s) {
           self->state.images[repo] = to_repo_images(s);
+          self->state.newest.forget(repo);
           schedule_check(self);
         },
         [=](caf::error& e) {
@@ -96,7 +97,8 @@ void check(self_ptr self) {
     st.log.debug("no automated workloads");
     return;
   }
-  auto result = release::calculate_changes(st.automated, st.images);
+  auto result = release::calculate_changes(st.automated, st.images,
+                                           st.newest);
   for (auto& w : result.warnings)
     st.log.warn("automation skipped a container", {{"reason", w}});
   if (result.changes.changes.empty())
@@ -283,6 +285,7 @@ automation(automation_impl::stateful_pointer<automation_state> self,
     [=](const git_revision& r) { on_revision(self, r); },
     [=](const repo_snapshot& s) {
       self->state.images[s.repository] = to_repo_images(s);
+      self->state.newest.forget(s.repository);
       schedule_check(self);
     },
     [=](auto_check_atom) {

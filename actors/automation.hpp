@@ -58,6 +58,9 @@ struct automation_state {
   workload_loader_actor loader;
   std::vector<release::automated_container> automated;
   release::image_index images;
+  /// Each filter's newest tag, worked out again only for repositories
+  /// whose images changed since the last check.
+  release::newest_cache newest;
   /// Repositories watched, and whether with creation times.
   std::map<std::string, bool> watched;
   bool check_scheduled = false;

@@ -91,14 +91,27 @@ automated_repositories(const std::vector<automated_container>& cs) {
   return out;
 }
 
+void newest_cache::forget(const std::string& repository) {
+  auto it = by_filter.lower_bound({repository, std::string{}});
+  while (it != by_filter.end() && it->first.first == repository)
+    it = by_filter.erase(it);
+}
+
 automation_check calculate_changes(const std::vector<automated_container>& cs,
                                    const image_index& images) {
+  newest_cache known;
+  return calculate_changes(cs, images, known);
+}
+
+automation_check calculate_changes(const std::vector<automated_container>& cs,
+                                   const image_index& images,
+                                   newest_cache& cache) {
   automation_check out;
   static const repo_images empty;
   // Many containers share a repository and a filter; the newest allowed
   // tag depends on nothing else (only its spelling follows the container),
-  // so each pair is worked out once per check.
-  std::map<std::pair<std::string, std::string>, latest_tag> known;
+  // so each pair is worked out once, and again only when its images change.
+  auto& known = cache.by_filter;
   for (auto& c : cs) {
     auto canonical = c.current.canonical_name();
     auto it = images.find(canonical);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,9 +66,21 @@ struct automation_check {
   std::vector<std::string> warnings; ///< why containers were passed over
 };
 
+/// The newest tag a filter allows, by canonical repository and pattern.
+/// It depends on nothing else, so a caller may keep it between checks and
+/// drop a repository's entries when its images change (forget()).
+struct newest_cache {
+  std::map<std::pair<std::string, std::string>, latest_tag> by_filter;
+  void forget(const std::string& repository);
+};
+
 /// Changes for containers whose newest allowed tag differs from git's.
 /// A repository missing from `images` counts as empty.
 automation_check calculate_changes(const std::vector<automated_container>& cs,
                                    const image_index& images);
+/// The same, reusing (and filling) `known` for what did not change.
+automation_check calculate_changes(const std::vector<automated_container>& cs,
+                                   const image_index& images,
+                                   newest_cache& known);
 
 } // namespace fluxd::release

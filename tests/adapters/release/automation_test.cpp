@@ -115,6 +115,38 @@ TEST_CASE("calculateChanges rules (§9.2, §14.5)") {
   CHECK(c.changes.changes[0].image == "repo/app:3");
 }
 
+TEST_CASE("a kept newest_cache serves repositories that did not change and "
+          "works out again the ones forgotten") {
+  std::vector<automated_container> cs{
+    {"default:deployment/a", "app", image::parse_ref("repo/app:1"),
+     "semver:*"},
+    {"default:deployment/b", "app", image::parse_ref("repo/other:1"),
+     "semver:*"}};
+  image_index images;
+  images["index.docker.io/repo/app"] = {{"1", "2"}, {}};
+  images["index.docker.io/repo/other"] = {{"1"}, {}};
+  newest_cache known;
+  auto c = calculate_changes(cs, images, known);
+  REQUIRE(c.changes.changes.size() == 1);
+  CHECK(c.changes.changes[0].image == "repo/app:2");
+  CHECK(known.by_filter.size() == 2);
+
+  // New tags in both; only `other` is said to have changed: `app` keeps
+  // what was worked out (the check trusts the cache), `other` moves on.
+  images["index.docker.io/repo/app"].tags.push_back("3");
+  images["index.docker.io/repo/other"].tags.push_back("4");
+  known.forget("index.docker.io/repo/other");
+  CHECK(known.by_filter.size() == 1);
+  c = calculate_changes(cs, images, known);
+  REQUIRE(c.changes.changes.size() == 2);
+  CHECK(c.changes.changes[0].image == "repo/app:2");
+  CHECK(c.changes.changes[1].image == "repo/other:4");
+  known.forget("index.docker.io/repo/app");
+  c = calculate_changes(cs, images, known);
+  REQUIRE(c.changes.changes.size() == 2);
+  CHECK(c.changes.changes[0].image == "repo/app:3");
+}
+
 TEST_CASE("a summary keeps workloads, their policies and containers only") {
   manifests::file_map f;
   f["a.yaml"] = deployment("auto", automated + "    other: x\n",
