@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -227,6 +228,34 @@ std::vector<std::string> wrapped(std::vector<std::string> argv) {
   return out;
 }
 
+/// FLUXD_BENCH_PERF=<file>: `perf record` of fluxd from the end of the
+/// scan through the idle window
+/// (FLUXD_BENCH_PERF_ARGS replaces "-F 499 -g", e.g. "-F 999 --call-graph
+/// dwarf"); null otherwise.
+std::unique_ptr<test::child_process> perf_attach(pid_t pid) {
+  const char* out = std::getenv("FLUXD_BENCH_PERF");
+  if (!out)
+    return nullptr;
+  std::vector<std::string> argv = {"perf", "record", "-q"};
+  std::istringstream args{std::getenv("FLUXD_BENCH_PERF_ARGS")
+                            ? std::getenv("FLUXD_BENCH_PERF_ARGS")
+                            : "-F 499 -g"};
+  for (std::string a; args >> a;)
+    argv.push_back(a);
+  for (auto a : {std::string{"-p"}, std::to_string(pid), std::string{"-o"},
+                 std::string(out)})
+    argv.push_back(a);
+  return std::make_unique<test::child_process>(argv);
+}
+
+void perf_stop(std::unique_ptr<test::child_process>& perf) {
+  if (!perf)
+    return;
+  perf->signal(SIGINT);
+  perf->wait(std::chrono::seconds(60));
+  perf.reset();
+}
+
 run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
                       const shape& s, const std::string& reg_host,
                       test::registry_proxy* proxy, bench_size size) {
@@ -270,6 +299,8 @@ run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
   }
   run_figures f;
   f.scan_s = seconds_since(t0);
+  // From the scan's end through the idle window: what outlives the scan.
+  auto perf = reachable ? perf_attach(p.pid()) : nullptr;
   if (proxy) {
     // The cache says every repository is known; the proxy going quiet
     // says nothing more is being asked.
@@ -284,6 +315,7 @@ run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,
   double cpu0 = process_cpu(p.pid());
   std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
   f.idle_cpu = (process_cpu(p.pid()) - cpu0) / idle_s * 100;
+  perf_stop(perf);
   f.hwm_kb = process_peak_rss_kb(p.pid());
   f.rss_kb = process_status_kb(p.pid(), "VmRSS");
   if (reachable) { // after the figures: list-images builds big answers
