@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "tests/support/process.hpp"
 
 /// Shared helpers for the benchmark programs: sizes from the command line,
 /// a stopwatch, and one result line per figure that scripts/bench collects.
@@ -109,6 +114,32 @@ inline long process_status_kb(pid_t pid, const std::string& field) {
 
 inline long process_peak_rss_kb(pid_t pid) {
   return process_status_kb(pid, "VmHWM");
+}
+
+/// `perf record` of `pid` into `out` until perf_stop; the options are
+/// FLUXD_BENCH_PERF_ARGS, by default "-F 499 -g" (e.g. "-F 199
+/// --call-graph dwarf" for stacks through code without frame pointers).
+/// perf -p follows only the threads that exist when it attaches.
+inline std::unique_ptr<test::child_process> perf_record(pid_t pid,
+                                                        const std::string& out) {
+  std::vector<std::string> argv = {"perf", "record", "-q"};
+  const char* custom = std::getenv("FLUXD_BENCH_PERF_ARGS");
+  std::istringstream args{custom ? custom : "-F 499 -g"};
+  for (std::string a; args >> a;)
+    argv.push_back(a);
+  for (auto a : {std::string{"-p"}, std::to_string(pid), std::string{"-o"},
+                 out})
+    argv.push_back(a);
+  return std::make_unique<test::child_process>(argv);
+}
+
+/// Stops a perf_record (perf writes its file on SIGINT); null is fine.
+inline void perf_stop(std::unique_ptr<test::child_process>& perf) {
+  if (!perf)
+    return;
+  perf->signal(SIGINT);
+  perf->wait(std::chrono::seconds(60));
+  perf.reset();
 }
 
 } // namespace fluxd::bench

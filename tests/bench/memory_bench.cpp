@@ -229,31 +229,10 @@ std::vector<std::string> wrapped(std::vector<std::string> argv) {
 }
 
 /// FLUXD_BENCH_PERF=<file>: `perf record` of fluxd from the end of the
-/// scan through the idle window
-/// (FLUXD_BENCH_PERF_ARGS replaces "-F 499 -g", e.g. "-F 999 --call-graph
-/// dwarf"); null otherwise.
+/// scan through the idle window; null otherwise.
 std::unique_ptr<test::child_process> perf_attach(pid_t pid) {
   const char* out = std::getenv("FLUXD_BENCH_PERF");
-  if (!out)
-    return nullptr;
-  std::vector<std::string> argv = {"perf", "record", "-q"};
-  std::istringstream args{std::getenv("FLUXD_BENCH_PERF_ARGS")
-                            ? std::getenv("FLUXD_BENCH_PERF_ARGS")
-                            : "-F 499 -g"};
-  for (std::string a; args >> a;)
-    argv.push_back(a);
-  for (auto a : {std::string{"-p"}, std::to_string(pid), std::string{"-o"},
-                 std::string(out)})
-    argv.push_back(a);
-  return std::make_unique<test::child_process>(argv);
-}
-
-void perf_stop(std::unique_ptr<test::child_process>& perf) {
-  if (!perf)
-    return;
-  perf->signal(SIGINT);
-  perf->wait(std::chrono::seconds(60));
-  perf.reset();
+  return out ? perf_record(pid, out) : nullptr;
 }
 
 run_figures run_fluxd(const test::temp_dir& root, const std::string& bare,

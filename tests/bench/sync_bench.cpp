@@ -225,28 +225,7 @@ kube::client emulator_client(const test::kube_emulator& emu) {
 std::unique_ptr<test::child_process> perf_attach(pid_t pid,
                                                  const std::string& name) {
   const char* dir = std::getenv("FLUXD_BENCH_PERF");
-  if (!dir)
-    return nullptr;
-  // FLUXD_BENCH_PERF_ARGS replaces "-F 499 -g", e.g. "-F 199
-  // --call-graph dwarf" for stacks through code without frame pointers.
-  std::vector<std::string> argv = {"perf", "record", "-q"};
-  std::istringstream args{std::getenv("FLUXD_BENCH_PERF_ARGS")
-                            ? std::getenv("FLUXD_BENCH_PERF_ARGS")
-                            : "-F 499 -g"};
-  for (std::string a; args >> a;)
-    argv.push_back(a);
-  for (auto a : {std::string{"-p"}, std::to_string(pid), std::string{"-o"},
-                 std::string(dir) + "/" + name})
-    argv.push_back(a);
-  return std::make_unique<test::child_process>(argv);
-}
-
-void perf_stop(std::unique_ptr<test::child_process>& perf) {
-  if (!perf)
-    return;
-  perf->signal(SIGINT);
-  perf->wait(std::chrono::seconds(60));
-  perf.reset();
+  return dir ? perf_record(pid, std::string(dir) + "/" + name) : nullptr;
 }
 
 /// Scenarios 1, 2 and 6 for `n` resources: fluxd syncs the repository into
