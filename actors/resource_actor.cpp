@@ -110,7 +110,9 @@ void succeeded(self_ptr self) {
   ++st.retry_generation; // cancels a pending retry
 }
 
+/// Every read or write means the actor is not (known to be) in sync.
 void fetch(self_ptr self) {
+  unsettle(self);
   auto& st = self->state;
   const auto& d = *st.desired;
   st.busy = true;
@@ -133,6 +135,7 @@ bool current(const resource_state& st, const std::string& checksum) {
 }
 
 void apply(self_ptr self) {
+  unsettle(self);
   auto& st = self->state;
   const auto& d = *st.desired;
   bool drift = st.waiting.empty() && !st.baseline.empty();
@@ -208,10 +211,6 @@ void reconcile(self_ptr self) {
     return;
   }
   st.again = false;
-  if (st.settled && (!st.live.known || st.live.absent || st.live.ignore == "true"
-                     || st.desired->ignore_in_file
-                     || compare(st) != verdict::in_sync))
-    unsettle(self);
   if (st.desired->ignore_in_file) {
     answer(self, "ignored");
     return;
@@ -221,6 +220,7 @@ void reconcile(self_ptr self) {
     return;
   }
   if (!st.live.absent && st.live.ignore == "true") {
+    unsettle(self);
     answer(self, "ignored");
     return;
   }
