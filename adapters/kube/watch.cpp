@@ -183,19 +183,22 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
         }
         return false;
       }
-      watch_event ev;
+      watch_event_type event_type;
       if (type == "ADDED")
-        ev.type = watch_event_type::added;
+        event_type = watch_event_type::added;
       else if (type == "MODIFIED")
-        ev.type = watch_event_type::modified;
+        event_type = watch_event_type::modified;
       else if (type == "DELETED")
-        ev.type = watch_event_type::deleted;
+        event_type = watch_event_type::deleted;
       else if (type == "BOOKMARK")
-        ev.type = watch_event_type::bookmark;
+        event_type = watch_event_type::bookmark;
       else
         return true; // unknown event types are skipped
-      if (obj)
-        ev.object = std::move(*obj);
+      // Move-constructed, so the object keeps the event's arena: assigning
+      // into a default-constructed value would deep-copy it onto the heap.
+      watch_event ev{event_type, obj ? json::value(std::move(*obj))
+                                     : json::value(),
+                     {}, {}, {}};
       if (auto rv = resource_version_of(ev.object); !rv.empty())
         st.rv = rv;
       ev.resource_version = st.rv;

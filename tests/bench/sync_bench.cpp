@@ -270,6 +270,13 @@ void fluxd_sync(const test::temp_dir& root, const std::string& bare, int n,
           + std::to_string(writes_after_sync) + " writes at the emulator; "
           + cpu_note("fluxd", fluxd_cpu, emu_cpu) + " (from start); kubectl "
           + cpu_note("kubectl", kubectl.client_cpu, kubectl.emulator_cpu)});
+  // FLUXD_BENCH_FIRST_ONLY: the first sync and the peak RSS so far, for
+  // quick before/after runs of a change to the sync path.
+  if (std::getenv("FLUXD_BENCH_FIRST_ONLY")) {
+    emit({"peak RSS after the first sync, fluxd", fmt(process_peak_rss_kb(
+            p->pid()) / 1024.0, "MB", 1), "-", -1, "-", "n/a", "VmHWM"});
+    return;
+  }
   double noop = wait_synced(*p, 2, std::chrono::minutes(5));
   long noop_writes = emulator_requests(c) - writes_after_sync;
   perf_stop(perf);
