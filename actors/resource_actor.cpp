@@ -63,13 +63,18 @@ live_summary summarise(const resource_state& st, const boost::json::value& v) {
 }
 
 /// Keeps the newer of the known and the reported object: an event or an
-/// answer that was overtaken must not undo what came later.
+/// answer that was overtaken must not undo what came later. The same
+/// resourceVersion is the same object: the watch's echo of our own apply
+/// is not summarised a second time.
 void set_live(self_ptr self, const boost::json::value& v) {
   auto& st = self->state;
   if (st.live.known && !v.is_null() && !st.live.absent) {
     auto now = st.live.resource_version;
     auto then = sync::resource_version(v);
-    if (now && then && *then < *now)
+    const auto& for_checksum = st.desired ? st.desired->checksum : "";
+    if (now && then
+        && (*then < *now
+            || (*then == *now && st.live.taken_for == for_checksum)))
       return;
   }
   st.live = summarise(st, v);
