@@ -79,10 +79,9 @@ void refresh_credentials(view_ptr self) {
     return;
   st.creds_running = true;
   st.creds_dirty = false;
-  std::vector<watched_workload> all;
-  for (const auto& [key, workloads] : st.by_key)
-    for (const auto& [id, w] : workloads)
-      all.push_back(w);
+  std::vector<pull_secret_source> all;
+  for (const auto& kv : st.sources)
+    all.push_back(kv.first);
   self->request(st.creds, st.cfg.export_timeout, cluster_creds_atom_v,
                 std::move(all))
       .then(
@@ -118,6 +117,41 @@ bool concerns_credentials(view_ptr self, const std::string& kind,
       if (w.ns + "/" + w.service_account == ns_name)
         return true;
   return false;
+}
+
+pull_secret_source source_of(const watched_workload& w) {
+  return {w.ns, w.service_account, w.pull_secrets};
+}
+
+/// Counts `w`'s source in (+1) or out (-1); true when the set of distinct
+/// sources changed.
+bool count_source(view_ptr self, const watched_workload& w, int delta) {
+  auto& sources = self->state.sources;
+  auto key = source_of(w);
+  if (delta > 0)
+    return ++sources[key] == 1;
+  auto it = sources.find(key);
+  if (it == sources.end() || --it->second > 0)
+    return false;
+  sources.erase(it);
+  return true;
+}
+
+/// Replaces a watch key's workloads; true when the sources changed.
+bool replace_slot(view_ptr self, const std::string& key,
+                  std::vector<watched_workload>* workloads) {
+  auto& slot = self->state.by_key[key];
+  bool changed = false;
+  for (const auto& [id, w] : slot)
+    changed |= count_source(self, w, -1);
+  slot.clear();
+  if (workloads)
+    for (auto& w : *workloads) {
+      changed |= count_source(self, w, +1);
+      auto id = w.workload.id;
+      slot.emplace(std::move(id), std::move(w));
+    }
+  return changed;
 }
 
 void mark_listed(view_ptr self, const std::string& key) {
@@ -209,33 +243,41 @@ cluster_view(view_ptr self, cluster_view_config config) {
       },
       [=](cluster_synced_atom, const std::string& key,
           std::vector<watched_workload>& workloads) {
-        auto& slot = self->state.by_key[key];
-        slot.clear();
-        for (auto& w : workloads) {
-          auto id = w.workload.id;
-          slot.emplace(std::move(id), std::move(w));
-        }
+        bool changed = replace_slot(self, key, &workloads);
         mark_listed(self, key);
-        credentials_changed(self);
+        if (changed)
+          credentials_changed(self);
       },
       [=](cluster_upsert_atom, const std::string& key, watched_workload& w) {
         auto& slot = self->state.by_key[key];
         auto id = w.workload.id;
         auto it = slot.find(id);
-        bool sources_changed =
-            it == slot.end() || it->second.service_account != w.service_account
-            || it->second.pull_secrets != w.pull_secrets;
-        slot[id] = std::move(w);
-        if (sources_changed)
+        bool changed = count_source(self, w, +1);
+        if (it != slot.end()) {
+          changed |= count_source(self, it->second, -1);
+          it->second = std::move(w);
+        } else {
+          slot.emplace(std::move(id), std::move(w));
+        }
+        if (changed)
           credentials_changed(self);
       },
       [=](cluster_remove_atom, const std::string& key, const std::string& id) {
-        if (self->state.by_key[key].erase(id) > 0)
+        auto& slot = self->state.by_key[key];
+        auto it = slot.find(id);
+        if (it == slot.end())
+          return;
+        bool changed = count_source(self, it->second, -1);
+        slot.erase(it);
+        if (changed)
           credentials_changed(self);
       },
       [=](cluster_skipped_atom, const std::string& key, const std::string&) {
+        bool changed = replace_slot(self, key, nullptr);
         self->state.by_key.erase(key);
         mark_listed(self, key);
+        if (changed)
+          credentials_changed(self);
       },
       [=](cluster_touch_atom, const std::string& kind,
           const std::string& ns_name) {

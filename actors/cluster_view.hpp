@@ -54,6 +54,9 @@ struct cluster_view_state {
   bool creds_running = false;
   std::vector<std::string> creds_problems; ///< last reported
   std::set<std::string> creds_consulted;   ///< Secrets of the last pass
+  /// How many watched workloads name each source: credentials are read
+  /// again when a source comes or goes, not for every new workload.
+  std::map<pull_secret_source, size_t> sources;
 };
 
 /// The workloads of the allowed namespaces as the cluster runs them, kept

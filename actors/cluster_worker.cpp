@@ -1,8 +1,5 @@
 #include "actors/cluster_worker.hpp"
 
-#include <set>
-#include <tuple>
-
 #include "actors/handlers.hpp"
 #include "adapters/kube/export.hpp"
 #include "adapters/kube/pull_secrets.hpp"
@@ -46,18 +43,14 @@ cluster_worker_actor::behavior_type cluster_worker(
           return false;
         }
       },
-      [=](cluster_creds_atom, const std::vector<watched_workload>& workloads)
+      [=](cluster_creds_atom, const std::vector<pull_secret_source>& from)
           -> caf::result<std::vector<std::string>, std::vector<std::string>> {
         if (!config.pull_secrets)
           return caf::make_error(cluster_errc::api,
                                  "no pull secret credentials configured");
-        // Each (namespace, service account, secrets) once per pass.
-        std::set<std::tuple<std::string, std::string, std::vector<std::string>>>
-            seen;
         std::vector<kube::pull_source> sources;
-        for (const auto& w : workloads)
-          if (seen.emplace(w.ns, w.service_account, w.pull_secrets).second)
-            sources.push_back({w.ns, w.service_account, w.pull_secrets});
+        for (const auto& s : from)
+          sources.push_back({s.ns, s.service_account, s.pull_secrets});
         try {
           auto got = kube::read_pull_credentials(*config.client, sources,
                                                  config.request_timeout);

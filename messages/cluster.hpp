@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "caf/atom.hpp"
@@ -53,6 +54,26 @@ struct watched_workload {
   std::vector<std::string> pull_secrets;
 };
 
+/// Private to the cluster view's actors: where pull secrets are named for
+/// some workloads (one per distinct namespace, account and pod secrets).
+struct pull_secret_source {
+  std::string ns;
+  std::string service_account; ///< "" for a HelmRelease
+  std::vector<std::string> pull_secrets;
+
+  friend bool operator<(const pull_secret_source& a,
+                        const pull_secret_source& b) {
+    return std::tie(a.ns, a.service_account, a.pull_secrets)
+           < std::tie(b.ns, b.service_account, b.pull_secrets);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pull_secret_source& x) {
+  return f(caf::meta::type_name("pull_secret_source"), x.ns,
+           x.service_account, x.pull_secrets);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, live_container& x) {
   return f(caf::meta::type_name("live_container"), x.name, x.image);
@@ -97,6 +118,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(fluxd_cluster, fluxd::type_id_range::cluster)
   // Private to actors/cluster_*: the view, its watchers and workers.
   CAF_ADD_TYPE_ID(fluxd_cluster, (fluxd::watched_workload))
   CAF_ADD_TYPE_ID(fluxd_cluster, (std::vector<fluxd::watched_workload>))
+  CAF_ADD_TYPE_ID(fluxd_cluster, (fluxd::pull_secret_source))
+  CAF_ADD_TYPE_ID(fluxd_cluster, (std::vector<fluxd::pull_secret_source>))
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_watch_atom, "clwatch")
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_synced_atom, "clsynced")
   CAF_ADD_ATOM(fluxd_cluster, fluxd, cluster_upsert_atom, "clupsert")
@@ -143,13 +166,13 @@ using cluster_watcher_actor =
   caf::typed_actor<caf::reacts_to<cluster_watch_atom>>;
 
 /// The view's blocking calls (detached): export, ping, and reading the pull
-/// secrets of the given workloads into the shared credentials (the reply:
+/// secrets of the given sources into the shared credentials (the reply:
 /// the secrets that could not be used and why, and every `ns/name` asked
 /// for).
 using cluster_worker_actor = caf::typed_actor<
   caf::replies_to<cluster_export_atom>::with<std::string>,
   caf::replies_to<cluster_ping_atom>::with<bool>,
-  caf::replies_to<cluster_creds_atom, std::vector<watched_workload>>::with<
+  caf::replies_to<cluster_creds_atom, std::vector<pull_secret_source>>::with<
     std::vector<std::string>, std::vector<std::string>>>;
 
 } // namespace fluxd

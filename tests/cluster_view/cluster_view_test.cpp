@@ -437,6 +437,39 @@ TEST_CASE("pull secrets from workloads and service accounts, refreshed") {
   }
 }
 
+TEST_CASE("workloads that name no new pull secret source read nothing") {
+  env e({{}, true});
+  e.ns("apps");
+  e.apply(pull_secret("apps", "hub", "docker.io", "one"));
+  const std::string source = R"("imagePullSecrets": [{"name": "hub"}], )";
+  e.apply(deployment("apps", "web", "private/web:1", 1, source));
+  e.start();
+  REQUIRE(eventually([&] { return user_for(*e.creds, "docker.io") == "one"; }));
+  auto gets = [&] {
+    return e.client->request({"GET", "/debug/requests"}).at("get").as_int64();
+  };
+  std::this_thread::sleep_for(300ms); // a refresh still running ends
+  auto before = gets();
+  for (int i = 0; i < 5; ++i) {
+    e.apply(deployment("apps", "api-" + std::to_string(i), "private/api:1", 1,
+                       source));
+    std::this_thread::sleep_for(150ms); // past the 100 ms debounce
+  }
+  REQUIRE(eventually([&] {
+    auto all = e.workloads("apps");
+    return all && all->size() == 6;
+  }));
+  std::this_thread::sleep_for(300ms);
+  // Every new workload used to re-read the ServiceAccount and the Secret.
+  CHECK(gets() == before);
+  // A workload with a source of its own is read at once.
+  e.apply(pull_secret("apps", "quay", "quay.io", "q"));
+  e.apply(deployment("apps", "worker", "quay.io/org/worker:1", 1,
+                     R"("imagePullSecrets": [{"name": "quay"}], )"));
+  REQUIRE(eventually([&] { return user_for(*e.creds, "quay.io") == "q"; }));
+  CHECK(user_for(*e.creds, "docker.io") == "one");
+}
+
 TEST_CASE("HelmReleases once their CRD is served") {
   options o;
   o.recheck = 200ms;
