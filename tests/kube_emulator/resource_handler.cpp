@@ -136,7 +136,7 @@ std::string render_list(const resource_type& type, const list_page& page) {
 void api_server::send_object(httplib::Response& res, int code,
                              const object_ptr& obj) {
   if (auto text = store_.recent_text(obj))
-    return send_text(res, code, *text, "application/json");
+    return send_text(res, code, text->get(), "application/json");
   send_json(res, code, *obj);
 }
 
@@ -298,7 +298,7 @@ void api_server::handle_resource(const httplib::Request& req,
                       "application/merge-patch+json, "
                       "application/apply-patch+yaml");
     auto body = parse_body(req.body, "patch");
-    auto r = store_.patch(*type, ns, name, kind, body, sub, wopts);
+    auto r = store_.patch(*type, ns, name, kind, std::move(body), sub, wopts);
     return send_object(res, r.code, r.object);
   }
   if (m == "DELETE") {

@@ -289,12 +289,12 @@ field_set from_fields_v1(const json::object& fields_v1) {
   return out;
 }
 
-json::object apply(const json::object* live, const json::object& applied,
+json::object apply(const json::object* live, json::object applied,
                    const identity& who, bool force) {
   json::value result = live ? json::value(*live) : json::value(json::object{});
   auto entries = live ? read_entries(*live) : std::vector<entry>{};
   auto mine = fields_of(applied);
-  json::value applied_v = applied;
+  json::value applied_v(std::move(applied));
 
   // Conflicts: a field someone else owns, set here to another value.
   std::vector<std::pair<std::string, path>> conflicts; // manager text, path
@@ -362,7 +362,10 @@ json::object apply(const json::object* live, const json::object& applied,
   for (auto& p : dropped)
     remove_at(result, p, 0);
 
-  merge(result, applied_v, {});
+  if (live)
+    merge(result, applied_v, {});
+  else
+    result = std::move(applied_v); // what merging into {} would copy
   // A no-op apply leaves the object (timestamps included) as it was, so it
   // gets no new resourceVersion and makes no watch event.
   auto without_fields = [](json::value v) {

@@ -31,7 +31,7 @@ struct identity {
 /// Server-side apply of `applied` onto `live` (nullptr when creating).
 /// Returns the merged object with updated managedFields; throws api_error
 /// 409 listing the conflicts unless `force`.
-json::object apply(const json::object* live, const json::object& applied,
+json::object apply(const json::object* live, json::object applied,
                    const identity& who, bool force);
 
 /// Records an Update operation (create, put, non-apply patch): `who` takes

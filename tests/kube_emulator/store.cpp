@@ -161,7 +161,7 @@ std::uint64_t store::resource_version() const {
   return rv_;
 }
 
-std::shared_ptr<const std::string>
+std::shared_ptr<const object_text>
 store::recent_text(const object_ptr& obj) const {
   std::lock_guard<std::mutex> guard{mutex_};
   // The write's own event is among the last few (a namespace's default
@@ -214,7 +214,7 @@ object_ptr store::commit(const resource_type& type, json::object next,
     b[key] = obj;
   events_.push_back(
       {rv_, event, type.group_resource(), ns, obj, old,
-       std::make_shared<const std::string>(json::serialize(*obj))});
+       std::make_shared<const object_text>(obj)});
   while (events_.size() > opts_.event_log_size) {
     oldest_ = events_.front().rv;
     events_.pop_front();

@@ -17,6 +17,23 @@
 
 namespace kube_emulator {
 
+/// An object's JSON, rendered by the first reader (a watcher or the
+/// write's reply) and shared by the rest; nobody watches most controller
+/// writes (pods, ReplicaSets), so they are never rendered.
+class object_text {
+public:
+  explicit object_text(object_ptr obj) : obj_(std::move(obj)) {}
+  const std::string& get() const {
+    std::call_once(once_, [this] { text_ = json::serialize(*obj_); });
+    return text_;
+  }
+
+private:
+  object_ptr obj_;
+  mutable std::once_flag once_;
+  mutable std::string text_;
+};
+
 /// One change, as watch streams see it.
 struct watch_event {
   std::uint64_t rv;
@@ -26,7 +43,7 @@ struct watch_event {
   object_ptr object;
   object_ptr old; ///< state before a MODIFIED, for selector transitions
   /// `object` as JSON, rendered once for every watcher.
-  std::shared_ptr<const std::string> text;
+  std::shared_ptr<const object_text> text;
 };
 
 /// The body of a list: the items of one page and where to go on.
@@ -87,7 +104,7 @@ public:
   /// `obj` as JSON when it was written a moment ago (the text its watch
   /// event carries), else nullptr: a write's reply need not serialise the
   /// object a second time.
-  std::shared_ptr<const std::string> recent_text(const object_ptr& obj) const;
+  std::shared_ptr<const object_text> recent_text(const object_ptr& obj) const;
 
   // -- writes (body parsing done by the caller) ------------------------------
 
@@ -101,7 +118,7 @@ public:
   /// strategic-merge-patch or apply-patch (SSA).
   write_result patch(const resource_type& type, const std::string& ns,
                      const std::string& name, const std::string& patch_type,
-                     const json::value& body, const std::string& subresource,
+                     json::value body, const std::string& subresource,
                      const write_options& opts);
   /// Returns the deleted object (or the object marked for deletion, with
   /// `code` 200) and whether it is gone.

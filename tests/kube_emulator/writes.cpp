@@ -184,7 +184,7 @@ object_ptr store::finish_write(const resource_type& type, object_ptr old,
       cascade_locked(meta_str(*obj, "uid"), {});
     return obj;
   }
-  if (json::value(next) == json::value(*old))
+  if (next == *old)
     return old; // a no-op write keeps its resourceVersion
   auto obj = commit(type, std::move(next), "MODIFIED", old, opts.dry_run);
   if (opts.dry_run)
@@ -236,7 +236,7 @@ write_result store::update(const resource_type& type, const std::string& ns,
 write_result store::patch(const resource_type& type, const std::string& ns,
                           const std::string& name,
                           const std::string& patch_type,
-                          const json::value& body,
+                          json::value body,
                           const std::string& subresource,
                           const write_options& opts) {
   std::lock_guard<std::mutex> guard{mutex_};
@@ -247,7 +247,7 @@ write_result store::patch(const resource_type& type, const std::string& ns,
                     "Required value: is required for apply patch");
     if (!body.is_object())
       throw bad_request("apply patch: the body must be an object");
-    json::object applied = body.as_object();
+    json::object applied = std::move(body.as_object());
     check_kind(type, applied, true);
     auto applied_name = meta_str(applied, "name");
     if (applied_name != name)
@@ -262,9 +262,9 @@ write_result store::patch(const resource_type& type, const std::string& ns,
       applied.erase("status");
     ssa::identity who{opts.field_manager, type.group_version()};
     if (!old) {
-      auto merged = ssa::apply(nullptr, applied, who, opts.force);
+      auto merged = ssa::apply(nullptr, std::move(applied), who, opts.force);
       json::value managed =
-          child_or_create(merged, "metadata")["managedFields"];
+          std::move(child_or_create(merged, "metadata")["managedFields"]);
       return {create_locked(type, ns, std::move(merged), opts, false, &managed),
               201};
     }
@@ -273,7 +273,7 @@ write_result store::patch(const resource_type& type, const std::string& ns,
       throw conflict(type, name,
                      "the object has been modified; please apply your "
                      "changes to the latest version and try again");
-    auto merged = ssa::apply(old.get(), applied, who, opts.force);
+    auto merged = ssa::apply(old.get(), std::move(applied), who, opts.force);
     write_options apply_opts = opts;
     apply_opts.field_manager = "\x01apply"; // fields already recorded
     return {finish_write(type, old, std::move(merged), apply_opts, subresource),
