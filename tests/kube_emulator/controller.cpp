@@ -1,7 +1,6 @@
 #include "tests/kube_emulator/controller.hpp"
 
 #include <cstdio>
-#include <optional>
 
 #include "tests/kube_emulator/objects.hpp"
 
@@ -215,17 +214,18 @@ void rollout_controller::run() {
 void rollout_controller::perform(const job& j) {
   bool crash = false;
   std::int64_t deadline_s = 0;
-  std::optional<json::object> owner; // as it is after this step
-  store_.update_status(j.resource, j.key, j.uid, [&](json::object& obj) {
+  auto owner = store_.update_status(j.resource, j.key, j.uid, [&](
+                                                  json::object& obj) {
     if (generation_of(obj) != j.generation)
       return false; // a newer change has its own jobs
     crash = crashes(obj);
-    if (j.what == step::complete)
-      owner = obj;
     auto* spec = child(obj, "spec");
     auto replicas = int_at(spec, "replicas", 1);
     deadline_s = int_at(spec, "progressDeadlineSeconds", 600);
-    auto old = child(obj, "status") ? *child(obj, "status") : json::object{};
+    static const json::object no_status;
+    // Read while st is built; obj["status"] is replaced only at the end.
+    auto* current = child(obj, "status");
+    const json::object& old = current ? *current : no_status;
     json::object st = old;
     st["observedGeneration"] = j.generation;
     bool done = j.what != step::observe;
@@ -298,7 +298,9 @@ void rollout_controller::perform(const job& j) {
     obj["status"] = std::move(st);
     return true;
   });
-  if (pods_ && owner)
+  // The spec sync_pods reads is the one this step saw (the status write
+  // keeps it).
+  if (pods_ && owner && j.what == step::complete)
     sync_pods(j.resource, *owner, crash);
   if (j.what == step::complete && crash && j.resource == "deployments.apps") {
     job d = j;

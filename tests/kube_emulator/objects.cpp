@@ -76,11 +76,16 @@ std::string meta_str(const json::object& o, std::string_view key) {
 }
 
 std::string now_rfc3339() {
+  // Formatted once a second: every write stamps a time or two.
+  thread_local std::time_t last = -1;
+  thread_local char buf[32];
   std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (t != last) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    last = t;
+  }
   return buf;
 }
 
@@ -249,20 +254,55 @@ std::string qualified_kind(const resource_type& type) {
   return type.group.empty() ? type.kind : type.kind + "." + type.group;
 }
 
+// Hand-written matchers: std::regex cost a few % of every write.
+
+bool lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool alnum(char c) {
+  return lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/// [a-z0-9]([-a-z0-9]*[a-z0-9])?
+bool rfc1123_label(std::string_view s) {
+  if (s.empty() || !lower_alnum(s.front()) || !lower_alnum(s.back()))
+    return false;
+  for (char c : s)
+    if (!lower_alnum(c) && c != '-')
+      return false;
+  return true;
+}
+
 bool dns_label(const std::string& s) {
-  static const std::regex re{"[a-z0-9]([-a-z0-9]*[a-z0-9])?"};
-  return s.size() <= 63 && std::regex_match(s, re);
+  return s.size() <= 63 && rfc1123_label(s);
 }
 
+/// Labels joined by dots.
 bool dns_subdomain(const std::string& s) {
-  static const std::regex re{
-      "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"};
-  return s.size() <= 253 && std::regex_match(s, re);
+  if (s.size() > 253)
+    return false;
+  std::string_view rest{s};
+  for (;;) {
+    auto dot = rest.find('.');
+    if (!rfc1123_label(rest.substr(0, dot)))
+      return false;
+    if (dot == std::string_view::npos)
+      return true;
+    rest.remove_prefix(dot + 1);
+  }
 }
 
+/// ([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?
 bool label_value(const std::string& s) {
-  static const std::regex re{"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"};
-  return s.size() <= 63 && std::regex_match(s, re);
+  if (s.empty())
+    return true;
+  if (s.size() > 63 || !alnum(s.front()) || !alnum(s.back()))
+    return false;
+  for (char c : s)
+    if (!alnum(c) && c != '-' && c != '_' && c != '.')
+      return false;
+  return true;
 }
 
 bool label_key(const std::string& s) {

@@ -280,22 +280,24 @@ store::owned_locked(const std::string& uid,
   return out;
 }
 
-void store::update_status(const std::string& resource, const std::string& key,
-                          const std::string& uid,
-                          const std::function<bool(json::object&)>& change) {
+object_ptr
+store::update_status(const std::string& resource, const std::string& key,
+                     const std::string& uid,
+                     const std::function<bool(json::object&)>& change) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto b = objects_.find(resource);
   if (b == objects_.end())
-    return;
+    return nullptr;
   auto it = b->second.find(key);
   if (it == b->second.end() || meta_str(*it->second, "uid") != uid)
-    return;
+    return nullptr;
   json::object next = *it->second;
   if (!change(next))
-    return;
+    return nullptr;
   auto* type = type_of(next);
-  if (type)
-    commit(*type, std::move(next), "MODIFIED", it->second, false);
+  if (!type)
+    return nullptr;
+  return commit(*type, std::move(next), "MODIFIED", it->second, false);
 }
 
 std::vector<object_ptr> store::snapshot(const resource_type& type,

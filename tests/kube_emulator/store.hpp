@@ -132,7 +132,8 @@ public:
 
   /// Changes an object's status as a controller would; `change` returns
   /// false to leave it alone. No-op when the object's uid differs.
-  void update_status(const std::string& resource, const std::string& key,
+  /// Returns the object as changed, or nullptr when left alone.
+  object_ptr update_status(const std::string& resource, const std::string& key,
                      const std::string& uid,
                      const std::function<bool(json::object&)>& change);
 
