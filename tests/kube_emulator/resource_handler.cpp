@@ -2,6 +2,8 @@
 /// patch, delete, and the /status and /scale subresources.
 #include "tests/kube_emulator/server.hpp"
 
+#include <optional>
+
 #include <httplib.h>
 
 #include "tests/kube_emulator/objects.hpp"
@@ -160,16 +162,20 @@ void api_server::handle_resource(const httplib::Request& req,
   };
   std::vector<std::string> rest = path_rest;
   std::string ns;
+  std::optional<resource_type> type; // looked up once: a copy under the lock
   if (rest.size() >= 3 && rest[0] == "namespaces") {
-    auto t = store_.find(group, version, rest[2]);
-    if (t && t->namespaced) {
+    type = store_.find(group, version, rest[2]);
+    if (type && type->namespaced) {
       ns = rest[1];
       rest.erase(rest.begin(), rest.begin() + 2);
+    } else {
+      type.reset();
     }
   }
   if (rest.size() > 3)
     throw not_found();
-  auto type = store_.find(group, version, rest[0]);
+  if (!type)
+    type = store_.find(group, version, rest[0]);
   if (!type || (!type->namespaced && !ns.empty()))
     throw not_found();
   std::string name = rest.size() > 1 ? rest[1] : "";
@@ -182,20 +188,15 @@ void api_server::handle_resource(const httplib::Request& req,
   wopts.dry_run = param(req, "dryRun") == "All";
   wopts.force = truthy(param(req, "force"));
   wopts.field_manager = param(req, "fieldManager");
-  if (wopts.field_manager.empty() && req.method != "PATCH") {
+  bool apply_patch =
+      req.method == "PATCH"
+      && patch_kind(req.get_header_value("Content-Type")) == "apply-patch";
+  if (wopts.field_manager.empty() && !apply_patch) {
     auto ua = req.get_header_value("User-Agent");
     wopts.field_manager = ua.substr(0, ua.find('/'));
+    if (wopts.field_manager.empty())
+      wopts.field_manager = "unknown";
   }
-  if (wopts.field_manager.empty() && req.method == "PATCH"
-      && patch_kind(req.get_header_value("Content-Type")) != "apply-patch") {
-    auto ua = req.get_header_value("User-Agent");
-    wopts.field_manager = ua.substr(0, ua.find('/'));
-  }
-  if (wopts.field_manager.empty()
-      && !(req.method == "PATCH"
-           && patch_kind(req.get_header_value("Content-Type"))
-                  == "apply-patch"))
-    wopts.field_manager = "unknown";
 
   const auto& m = req.method;
   if (name.empty()) {

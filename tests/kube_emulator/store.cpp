@@ -202,25 +202,24 @@ object_ptr store::commit(const resource_type& type, json::object next,
   ++rv_;
   child_or_create(next, "metadata")["resourceVersion"] = std::to_string(rv_);
   auto obj = std::make_shared<const json::object>(std::move(next));
-  auto ns = meta_str(*obj, "namespace");
-  auto key = key_of(ns, meta_str(*obj, "name"));
-  auto& b = bucket_for(type);
+  auto key = key_of(meta_str(*obj, "namespace"), meta_str(*obj, "name"));
+  auto feed_it = feeds_.try_emplace(type.group_resource()).first;
+  const std::string& resource = feed_it->first;
+  auto& b = objects_[resource];
   bool deleted = std::string_view(event) == "DELETED";
-  index_owners(type.group_resource(), key, old.get(),
-               deleted ? nullptr : obj.get());
+  index_owners(resource, key, old.get(), deleted ? nullptr : obj.get());
   if (deleted)
     b.erase(key);
   else
     b[key] = obj;
-  events_.push_back(
-      {rv_, event, type.group_resource(), ns, obj, old,
-       std::make_shared<const object_text>(obj)});
+  events_.push_back({rv_, event, &resource, obj, old,
+                     std::make_shared<const object_text>(obj)});
   while (events_.size() > opts_.event_log_size) {
     oldest_ = events_.front().rv;
     events_.pop_front();
   }
   dirty_ = true;
-  auto& f = feeds_[type.group_resource()];
+  auto& f = feed_it->second;
   f.last_rv = rv_;
   f.changed.notify_all();
   return obj;
@@ -322,6 +321,9 @@ bool store::wait_events(const std::string& resource, std::uint64_t& rv,
   std::unique_lock<std::mutex> lock{mutex_};
   if (rv < oldest_)
     return false;
+  auto feed_it = feeds_.try_emplace(resource).first; // map nodes stay put
+  auto& f = feed_it->second;
+  const std::string* key = &feed_it->first;
   auto collect = [&] {
     // Events are in rv order: find the first one after rv.
     auto it = std::upper_bound(
@@ -329,13 +331,12 @@ bool store::wait_events(const std::string& resource, std::uint64_t& rv,
         [](std::uint64_t v, const watch_event& e) { return v < e.rv; });
     bool any = false;
     for (; it != events_.end(); ++it)
-      if (it->resource == resource) {
+      if (it->resource == key) {
         out.push_back(*it);
         any = true;
       }
     return any;
   };
-  auto& f = feeds_[resource]; // map nodes stay put
   if (!collect() && !stopped_)
     f.changed.wait_for(lock, wait,
                        [&] { return stopped_ || f.last_rv > rv; });

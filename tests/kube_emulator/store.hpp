@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/kube_emulator/resources.hpp"
@@ -37,9 +38,10 @@ private:
 /// One change, as watch streams see it.
 struct watch_event {
   std::uint64_t rv;
-  std::string type;     ///< ADDED, MODIFIED, DELETED
-  std::string resource; ///< group_resource() of the object's kind
-  std::string ns;
+  std::string_view type; ///< ADDED, MODIFIED, DELETED (literals)
+  /// group_resource() of the object's kind: the key of its feed, which
+  /// stays put (copying events to watchers copies no strings).
+  const std::string* resource;
   object_ptr object;
   object_ptr old; ///< state before a MODIFIED, for selector transitions
   /// `object` as JSON, rendered once for every watcher.
@@ -202,7 +204,7 @@ private:
   object_ptr create_locked(const resource_type& type, const std::string& ns,
                            json::object body, const write_options& opts,
                            bool record_fields,
-                           const json::value* managed_fields = nullptr);
+                           json::value* managed_fields = nullptr);
   write_result remove_locked(const resource_type& type, object_ptr old,
                              const delete_options& opts, bool& gone);
   void cascade_locked(const std::string& uid, const delete_options& opts);

@@ -19,9 +19,9 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 /// How long a watch that just wrote lets further events gather.
-constexpr std::chrono::milliseconds watch_coalesce_window{5};
+constexpr std::chrono::milliseconds watch_coalesce_window{20};
 
-void append_event(std::string& out, const char* type,
+void append_event(std::string& out, std::string_view type,
                   const std::string& object_json) {
   out += "{\"type\":\"";
   out += type;
@@ -56,7 +56,7 @@ struct watch_state {
   std::optional<table_request> table; ///< events carry one-row Tables
 
   /// One event line, as the object or as a Table row.
-  void append(std::string& out, const char* type, const object_ptr& obj,
+  void append(std::string& out, std::string_view type, const object_ptr& obj,
               const object_text* text) {
     if (table) {
       out += "{\"type\":\"";
@@ -207,7 +207,7 @@ bool api_server::stream_watch(watch_state& w, httplib::DataSink& sink) {
       else if (was_in)
         st->append(chunk, "DELETED", e.object, e.text.get());
     } else if (now_in) {
-      st->append(chunk, e.type.c_str(), e.object, e.text.get());
+      st->append(chunk, e.type, e.object, e.text.get());
     }
   }
   if (st->bookmarks && clock::now() >= st->next_bookmark) {

@@ -56,7 +56,7 @@ bool has_finalizers(const json::object& obj) {
 object_ptr store::create_locked(const resource_type& type,
                                 const std::string& ns, json::object body,
                                 const write_options& opts, bool record_fields,
-                                const json::value* managed_fields) {
+                                json::value* managed_fields) {
   check_kind(type, body, false);
   if (type.has_status)
     body.erase("status");
@@ -94,7 +94,7 @@ object_ptr store::create_locked(const resource_type& type,
   if (type.has_generation)
     md["generation"] = 1;
   if (managed_fields)
-    md["managedFields"] = *managed_fields;
+    md["managedFields"] = std::move(*managed_fields);
   apply_defaults(type, body);
   validate(type, body);
   std::vector<resource_type> crd_kinds;
