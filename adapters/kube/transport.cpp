@@ -1,11 +1,11 @@
 #include "adapters/kube/transport.hpp"
 #include "adapters/kube/errors.hpp"
+#include "adapters/kube/http1.hpp"
 
 #include <arpa/inet.h>
 #include <csignal>
 #include <thread>
 
-#include <httplib.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -54,34 +54,24 @@ std::vector<X509*> read_certs(const std::string& pem) {
   return out;
 }
 
-std::string describe(httplib::Error err) {
-  switch (err) {
-    case httplib::Error::Connection:
-      return "cannot connect";
-    case httplib::Error::ConnectionTimeout:
-      return "timed out connecting";
-    case httplib::Error::Read:
+std::string describe(const http1::failure& f) {
+  using k = http1::failure::kind;
+  switch (f.which()) {
+    case k::read:
       return "connection closed or read failed";
-    case httplib::Error::Write:
-      return "write failed";
-    case httplib::Error::Canceled:
-      return "cancelled";
-    case httplib::Error::SSLConnection:
-      return "TLS handshake failed";
-    case httplib::Error::SSLLoadingCerts:
-      return "cannot load TLS certificates";
-    case httplib::Error::SSLServerVerification:
-      return "server certificate not trusted";
+    case k::timeout:
+      return "no answer";
     default:
-      return httplib::to_string(err);
+      return f.what();
   }
 }
 
-int retry_after_seconds(const httplib::Response& res) {
-  if (!res.has_header("Retry-After"))
+int retry_after_seconds(const http1::response_head& head) {
+  auto value = head.header("retry-after");
+  if (value.empty())
     return -1;
   try {
-    return std::stoi(res.get_header_value("Retry-After"));
+    return std::stoi(value);
   } catch (const std::exception&) {
     return -1;
   }
@@ -99,8 +89,12 @@ struct transport::tls_state {
   std::uint64_t generation = ~std::uint64_t{0};
   std::vector<X509*> certs; ///< leaf first, then the chain
   EVP_PKEY* key = nullptr;
+  /// For new connections, made again when the identity changes (an SSL
+  /// holds a reference to the context it was made from).
+  SSL_CTX* context = nullptr;
 
   ~tls_state() {
+    SSL_CTX_free(context);
     X509_STORE_free(store);
     clear_identity();
   }
@@ -134,7 +128,7 @@ struct transport::tls_state {
 };
 
 struct transport::connection {
-  std::unique_ptr<httplib::ClientImpl> http;
+  std::unique_ptr<http1::connection> http;
   std::uint64_t generation = 0;
 };
 
@@ -176,6 +170,9 @@ transport::transport(rest_config cfg, client_options opts)
   if (hostport.size() > 2 && hostport.front() == '[')
     hostport = hostport.substr(1, hostport.size() - 2);
   host_ = hostport;
+  host_header_ = (host_.find(':') != std::string::npos ? "[" + host_ + "]"
+                                                        : host_)
+                 + ":" + std::to_string(port_);
   if (scheme_ == "https" && !cfg_.ca_pem.empty()) {
     auto certs = read_certs(cfg_.ca_pem);
     if (certs.empty())
@@ -191,49 +188,102 @@ transport::transport(rest_config cfg, client_options opts)
 
 transport::~transport() = default;
 
+SSL_CTX* transport::tls_context(const credential& cred) {
+  // Called with tls_->mtx held.
+  if (tls_->context && tls_->generation == cred.tls_generation)
+    return tls_->context;
+  if (tls_->generation != cred.tls_generation)
+    tls_->set_identity(cred, cfg_.origin);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx)
+    throw config_error(cfg_.origin + ": cannot make a TLS context: "
+                       + openssl_error());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  // Verification is done by OpenSSL with our own store and host check,
+  // so the kubeconfig CA replaces (not adds to) the system roots.
+  if (!cfg_.insecure_skip_tls_verify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    if (tls_->store)
+      SSL_CTX_set1_cert_store(ctx, tls_->store);
+    else
+      SSL_CTX_set_default_verify_paths(ctx);
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  if (!tls_->certs.empty()) {
+    SSL_CTX_use_certificate(ctx, tls_->certs.front());
+    for (std::size_t i = 1; i < tls_->certs.size(); ++i)
+      SSL_CTX_add1_chain_cert(ctx, tls_->certs[i]);
+    SSL_CTX_use_PrivateKey(ctx, tls_->key);
+  }
+  SSL_CTX_free(tls_->context);
+  tls_->context = ctx;
+  return ctx;
+}
+
 std::unique_ptr<transport::connection>
 transport::open(const credential& cred) {
   auto c = std::make_unique<connection>();
   c->generation = cred.tls_generation;
+  http1::tls_target target;
+  // The context stays alive for the handshake: the SSL takes a reference.
+  std::unique_lock<std::mutex> lock(tls_->mtx, std::defer_lock);
   if (scheme_ == "https") {
-    auto ssl = std::make_unique<httplib::SSLClient>(host_, port_);
-    SSL_CTX* ctx = ssl->ssl_context();
-    // Verification is done by OpenSSL with our own store and host check,
-    // so the kubeconfig CA replaces (not adds to) the system roots.
-    ssl->enable_server_certificate_verification(false);
-    if (!cfg_.insecure_skip_tls_verify) {
-      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-      if (tls_->store)
-        SSL_CTX_set1_cert_store(ctx, tls_->store);
-      else
-        SSL_CTX_set_default_verify_paths(ctx);
-      auto name = cfg_.tls_server_name.empty() ? host_ : cfg_.tls_server_name;
-      auto* param = SSL_CTX_get0_param(ctx);
-      if (is_ip_literal(name))
-        X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
-      else
-        X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-    }
-    std::lock_guard<std::mutex> lock(tls_->mtx);
-    if (tls_->generation != cred.tls_generation)
-      tls_->set_identity(cred, cfg_.origin);
-    if (!tls_->certs.empty()) {
-      SSL_CTX_use_certificate(ctx, tls_->certs.front());
-      for (std::size_t i = 1; i < tls_->certs.size(); ++i)
-        SSL_CTX_add1_chain_cert(ctx, tls_->certs[i]);
-      SSL_CTX_use_PrivateKey(ctx, tls_->key);
-    }
-    c->http = std::move(ssl);
-  } else {
-    c->http = std::make_unique<httplib::ClientImpl>(host_, port_);
+    lock.lock();
+    target.context = tls_context(cred);
+    auto name = cfg_.tls_server_name.empty() ? host_ : cfg_.tls_server_name;
+    if (!cfg_.insecure_skip_tls_verify)
+      target.verify_name = name;
+    if (!is_ip_literal(name))
+      target.sni = name;
+    SSL_CTX_up_ref(target.context);
+    lock.unlock();
   }
-  c->http->set_keep_alive(true);
-  // Headers and body go out in separate writes: without this, Nagle and
-  // delayed ACKs add ~40 ms to every request on a kept-alive connection.
-  c->http->set_tcp_nodelay(true);
-  c->http->set_connection_timeout(opts_.connect_timeout);
+  try {
+    c->http = std::make_unique<http1::connection>(host_, port_, target,
+                                                  opts_.connect_timeout);
+  } catch (...) {
+    SSL_CTX_free(target.context);
+    throw;
+  }
+  SSL_CTX_free(target.context);
   ++opened_;
   return c;
+}
+
+std::string transport::request_head(const http_request& req,
+                                    const credential& cred,
+                                    bool close) const {
+  std::string head;
+  head.reserve(256 + req.body.size());
+  head += req.method;
+  head += ' ';
+  head += base_path_;
+  head += req.path;
+  head += " HTTP/1.1\r\nHost: ";
+  head += host_header_;
+  head += "\r\nAccept: ";
+  head += req.accept;
+  head += "\r\nUser-Agent: ";
+  head += opts_.user_agent;
+  if (!cred.authorization.empty()) {
+    head += "\r\nAuthorization: ";
+    head += cred.authorization;
+  }
+  if (!req.content_type.empty()) {
+    head += "\r\nContent-Type: ";
+    head += req.content_type;
+  }
+  if (!req.body.empty() || req.method == "POST" || req.method == "PUT"
+      || req.method == "PATCH") {
+    head += "\r\nContent-Length: ";
+    head += std::to_string(req.body.size());
+  }
+  if (close)
+    head += "\r\nConnection: close";
+  head += "\r\n\r\n";
+  return head;
 }
 
 std::unique_ptr<transport::connection>
@@ -276,50 +326,43 @@ http_response transport::send(const http_request& req) {
     limiter_.acquire();
     auto cred = creds_.current();
     bool reused = false;
-    auto conn = checkout(cred, reused);
-    conn->http->set_read_timeout(timeout);
-    conn->http->set_write_timeout(timeout);
-
-    httplib::Request r;
-    r.method = req.method;
-    r.path = base_path_ + req.path;
-    r.headers.emplace("Accept", req.accept);
-    r.headers.emplace("User-Agent", opts_.user_agent);
-    if (!cred.authorization.empty())
-      r.headers.emplace("Authorization", cred.authorization);
-    if (!req.content_type.empty())
-      r.headers.emplace("Content-Type", req.content_type);
-    r.body = req.body;
     auto start = steady::now();
-    auto deadline = start + timeout;
-    r.progress = [deadline](uint64_t, uint64_t) {
-      return steady::now() < deadline;
-    };
-    httplib::Response res;
-    auto err = httplib::Error::Success;
-    if (!conn->http->send(r, res, err)) {
+    std::unique_ptr<connection> conn;
+    http_response out;
+    http1::response_head head;
+    try {
+      conn = checkout(cred, reused);
+      conn->http->set_limits(start + timeout, timeout);
+      conn->http->write(request_head(req, cred, false) + req.body);
+      head = conn->http->read_head();
+      out.status = head.status;
+      out.content_type = head.header("content-type");
+      if (head.content_length > 0)
+        out.body.reserve(static_cast<std::size_t>(head.content_length));
+      conn->http->read_body(head, req.method == "HEAD",
+                            [&](std::string_view piece) {
+                              out.body.append(piece);
+                              return true;
+                            });
+    } catch (const http1::failure& f) {
+      using k = http1::failure::kind;
       bool quick = steady::now() - start < timeout / 2;
       if (reused && !stale_retry && quick
-          && (err == httplib::Error::Read || err == httplib::Error::Write)) {
+          && (f.which() == k::read || f.which() == k::write)) {
         stale_retry = true; // the server closed an idle keep-alive socket
         continue;
       }
-      bool timed_out = err == httplib::Error::Canceled
-                       || err == httplib::Error::ConnectionTimeout
-                       || (err == httplib::Error::Read && !quick);
-      auto what = describe(err) + " (" + cfg_.server + ")";
-      // Also drains this thread's OpenSSL queue, so nothing stale is
-      // reported with a later failure.
-      if (auto detail = openssl_error(); !detail.empty())
-        what += ": " + detail;
+      bool timed_out = f.which() == k::timeout
+                       || f.which() == k::connect_timeout
+                       || (f.which() == k::read && !quick);
+      auto what = describe(f) + " (" + cfg_.server + ")";
       if (timed_out)
         what += ": timed out after " + std::to_string(timeout.count()) + "ms";
       throw transport_error(req.method, req.path, what, timed_out);
     }
-    http_response out{res.status, res.get_header_value("Content-Type"),
-                      std::move(res.body)};
-    auto retry_after = retry_after_seconds(res);
-    checkin(std::move(conn));
+    auto retry_after = retry_after_seconds(head);
+    if (conn->http->reusable())
+      checkin(std::move(conn));
     if (out.status == 401 && !refreshed && creds_.invalidate()) {
       refreshed = true;
       continue;
@@ -342,60 +385,60 @@ transport::stream(const http_request& req,
   stream_result out;
   limiter_.acquire();
   auto cred = creds_.current();
-  auto conn = open(cred);
   auto timeout = req.timeout.count() > 0 ? req.timeout : opts_.timeout;
-  conn->http->set_read_timeout(timeout);
-  conn->http->set_write_timeout(opts_.timeout);
-  conn->http->set_keep_alive(false);
-
-  httplib::Request r;
-  r.method = req.method;
-  r.path = base_path_ + req.path;
-  r.headers.emplace("Accept", req.accept);
-  r.headers.emplace("User-Agent", opts_.user_agent);
-  if (!cred.authorization.empty())
-    r.headers.emplace("Authorization", cred.authorization);
-  r.response_handler = [&](const httplib::Response& res) {
-    out.status = res.status;
-    out.content_type = res.get_header_value("Content-Type");
-    return true;
-  };
-  r.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (cancel && cancel->cancelled())
-      return false;
-    if (out.status < 200 || out.status >= 300) {
-      if (out.error_body.size() < 65536)
-        out.error_body.append(data, n);
-      return true;
-    }
-    return on_data(std::string_view(data, n));
-  };
-  if (cancel) {
-    std::lock_guard<std::mutex> lock(cancel->mtx_);
-    if (cancel->cancelled()) {
-      out.cancelled = true;
-      return out;
-    }
-    cancel->active_ = conn->http.get();
-  }
-  httplib::Response res;
-  auto err = httplib::Error::Success;
-  bool ok = conn->http->send(r, res, err);
-  if (cancel) {
+  auto unregister = [&] {
+    if (!cancel)
+      return;
     std::lock_guard<std::mutex> lock(cancel->mtx_);
     cancel->active_ = nullptr;
     out.cancelled = cancel->cancelled();
+  };
+  std::unique_ptr<connection> conn;
+  try {
+    if (cancel && cancel->cancelled()) {
+      out.cancelled = true;
+      return out;
+    }
+    conn = open(cred);
+    if (cancel) {
+      std::lock_guard<std::mutex> lock(cancel->mtx_);
+      if (cancel->cancelled()) {
+        out.cancelled = true;
+        return out;
+      }
+      cancel->active_ = conn->http.get();
+    }
+    // The server ends the stream; `timeout` bounds each silence.
+    conn->http->set_limits(steady::now() + opts_.timeout, opts_.timeout);
+    conn->http->write(request_head(req, cred, true));
+    auto head = conn->http->read_head();
+    out.status = head.status;
+    out.content_type = head.header("content-type");
+    conn->http->set_limits(steady::time_point::max(), timeout);
+    bool ok = out.status >= 200 && out.status < 300;
+    conn->http->read_body(head, false, [&](std::string_view piece) {
+      if (cancel && cancel->cancelled())
+        return false;
+      if (!ok) {
+        if (out.error_body.size() < 65536)
+          out.error_body.append(piece);
+        return true;
+      }
+      return on_data(piece);
+    });
+  } catch (const http1::failure& f) {
+    unregister();
+    if (out.cancelled || f.which() == http1::failure::kind::stopped)
+      return out;
+    throw transport_error(req.method, req.path,
+                          describe(f) + " (" + cfg_.server + ")");
+  } catch (...) {
+    unregister();
+    throw;
   }
+  unregister();
   if (out.cancelled)
     return out;
-  if (!ok && err == httplib::Error::Canceled)
-    return out; // on_data asked to stop
-  if (!ok) {
-    auto what = describe(err) + " (" + cfg_.server + ")";
-    if (auto detail = openssl_error(); !detail.empty())
-      what += ": " + detail;
-    throw transport_error(req.method, req.path, what);
-  }
   if (out.status == 401)
     creds_.invalidate();
   return out;

@@ -15,8 +15,11 @@
 #include <string_view>
 #include <vector>
 
-namespace httplib {
-class ClientImpl;
+struct ssl_ctx_st;
+using SSL_CTX = ssl_ctx_st;
+
+namespace fluxd::kube::http1 {
+class connection;
 }
 
 namespace fluxd::kube {
@@ -73,7 +76,7 @@ private:
   std::atomic<bool> flag_{false};
   std::mutex mtx_;
   std::condition_variable woken_;
-  httplib::ClientImpl* active_ = nullptr;
+  http1::connection* active_ = nullptr;
 };
 
 /// HTTPS to one API server: TLS as the config says, credentials on every
@@ -120,6 +123,9 @@ private:
                                        bool& reused);
   void checkin(std::unique_ptr<connection> c);
   std::unique_ptr<connection> open(const credential& cred);
+  SSL_CTX* tls_context(const credential& cred);
+  std::string request_head(const http_request& req, const credential& cred,
+                           bool close) const;
 
   rest_config cfg_;
   client_options opts_;
@@ -127,6 +133,7 @@ private:
   rate_limiter limiter_;
   std::string scheme_;
   std::string host_;
+  std::string host_header_; ///< host:port, as the Host header gives it
   int port_ = 0;
   std::string base_path_; ///< a proxy's prefix, e.g. /k8s/clusters/c-1
   std::unique_ptr<tls_state> tls_;
