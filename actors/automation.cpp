@@ -185,11 +185,14 @@ void on_revision(self_ptr self, const git_revision& r) {
 
 workload_loader_actor::behavior_type
 workload_loader(workload_loader_actor::pointer self,
-                manifests::load_options opts) {
+                manifests::load_options opts,
+                std::shared_ptr<sync::revision_cache> cache) {
   install_handlers(self, log::logger{"automation"});
   return {
     [=](git_files& files) -> caf::result<release::git_summary> {
       try {
+        if (cache)
+          return release::summarize(*cache, files.files, opts);
         return release::summarize(files.files, opts);
       } catch (const std::exception& e) {
         return caf::make_error(caf::sec::runtime_error, e.what());
@@ -265,8 +268,8 @@ automation(automation_impl::stateful_pointer<automation_state> self,
   self->state.cfg = std::move(cfg);
   install_handlers(self, self->state.log);
   auto& st = self->state;
-  st.loader = self->spawn<caf::detached + caf::linked>(workload_loader,
-                                                       st.cfg.load);
+  st.loader = self->spawn<caf::detached + caf::linked>(
+    workload_loader, st.cfg.load, st.cfg.files);
   if (st.cfg.mirror) {
     auto listener = caf::actor_cast<git_listener_actor>(self);
     self->request(st.cfg.mirror, st.cfg.request_timeout, git_sub_atom_v,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "adapters/log/log.hpp"
 #include "adapters/manifests/loader.hpp"
 #include "adapters/release/automation.hpp"
+#include "adapters/sync/revision_cache.hpp"
 #include "messages/automation.hpp"
 #include "messages/git.hpp"
 #include "messages/registry.hpp"
@@ -29,6 +31,9 @@ struct automation_config {
   /// Null with --git-readonly: the workloads are read, nothing is queued.
   job_queue_actor jobs;
   manifests::load_options load;
+  /// Shared with the sync (shared_revision_cache()): a file the sync has
+  /// parsed is not parsed again here. Null: every revision parsed anew.
+  std::shared_ptr<sync::revision_cache> files;
   /// --automation-interval: a check at least this often.
   caf::timespan interval = std::chrono::minutes(5);
   /// --automation-batch-window: image updates arriving within it become

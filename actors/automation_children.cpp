@@ -7,6 +7,7 @@
 
 #include "actors/automation.hpp"
 #include "actors/job_queue.hpp"
+#include "actors/sync_children.hpp"
 
 namespace fluxd {
 
@@ -85,6 +86,7 @@ automation_children(const config::daemon_config& flags,
 
   automation_config ac;
   ac.load = load_options_of(flags);
+  ac.files = shared_revision_cache(flags);
   ac.interval = span(flags.automation_interval);
   ac.batch_window = span(flags.automation_batch_window);
   std::vector<std::string> auto_deps{"git-mirror",

@@ -1,7 +1,9 @@
 #include "actors/sync_children.hpp"
 
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "caf/actor_cast.hpp"
 #include "caf/local_actor.hpp"
@@ -39,7 +41,28 @@ caf::timespan span(config::duration d) {
   return std::chrono::duration_cast<caf::timespan>(d);
 }
 
+std::string set_name_of(const config::daemon_config& flags) {
+  return sync::sync_set_name(sanitized(flags.git_url), flags.git_branch,
+                             flags.git_path);
+}
+
 } // namespace
+
+std::shared_ptr<sync::revision_cache>
+shared_revision_cache(const config::daemon_config& flags) {
+  // Weak: a cache lives as long as the children that use it.
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<sync::revision_cache>> caches;
+  auto name = set_name_of(flags);
+  std::lock_guard lock(mutex);
+  auto& weak = caches[name];
+  auto cache = weak.lock();
+  if (!cache) {
+    cache = std::make_shared<sync::revision_cache>(name);
+    weak = cache;
+  }
+  return cache;
+}
 
 std::vector<child_spec>
 repository_children(const config::daemon_config& flags,
@@ -70,8 +93,8 @@ repository_children(const config::daemon_config& flags,
     sc.writer = [handles] {
       return caf::actor_cast<git_writer_actor>(handles->get("git-writer"));
     };
-  sc.cluster.set_name = sync::sync_set_name(sanitized(flags.git_url),
-                                            flags.git_branch, flags.git_path);
+  sc.cluster.set_name = set_name_of(flags);
+  sc.cluster.cache = shared_revision_cache(flags);
   sc.cluster.paths = flags.git_path;
   sc.cluster.default_namespace = flags.k8s_default_namespace;
   // Parsing has merged --k8s-namespace-whitelist into it.

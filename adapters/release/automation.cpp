@@ -62,6 +62,28 @@ git_summary summarize(const manifests::file_map& files,
   return out;
 }
 
+git_summary summarize(sync::revision_cache& cache,
+                      const manifests::file_map& files,
+                      const manifests::load_options& opts) {
+  auto cached = cache.files(files, opts);
+  std::vector<const manifests::parsed_file*> all;
+  for (const auto& f : cached)
+    all.push_back(&f->file);
+  std::map<std::string, manifests::object_origin> origins;
+  auto git = manifests::resolve(all, opts, &origins);
+  git_summary out;
+  out.resources = git.resources.size();
+  for (auto& [id, r] : git.resources) {
+    if (!manifests::is_workload_kind(r.kind))
+      continue;
+    auto& at = origins.at(id);
+    out.workloads.push_back({id, manifests::policies_of(r.annotations),
+                             cached[at.file]->containers[at.object]});
+  }
+  out.workloads.shrink_to_fit();
+  return out;
+}
+
 std::vector<automated_container>
 automated_containers(const std::vector<workload_summary>& workloads) {
   std::vector<automated_container> out;

@@ -9,6 +9,7 @@
 #include "adapters/manifests/policy.hpp"
 #include "adapters/release/planner.hpp"
 #include "adapters/release/spec.hpp"
+#include "adapters/sync/revision_cache.hpp"
 
 /// The automation decision (§9.2): for automated workloads that are neither
 /// locked nor ignored, the newest tag each container's filter allows,
@@ -24,11 +25,8 @@ struct automated_container {
   std::string pattern;
 };
 
-/// A container of a workload in git.
-struct summary_container {
-  std::string name;
-  image::ref image;
-};
+/// A container of a workload in git (name and image).
+using summary_container = sync::named_image;
 
 /// What the automation keeps of a workload in git: a load's YAML trees
 /// hold ~4 KB per resource, this a few hundred bytes.
@@ -49,6 +47,11 @@ git_summary summarize(const manifests::load_result& git);
 /// The same from the files, as load() reads them, holding one file's YAML
 /// tree at a time instead of the whole repository's.
 git_summary summarize(const manifests::file_map& files,
+                      const manifests::load_options& opts);
+/// The same from a cache shared with the sync: a file it holds is not
+/// parsed again, nor one that the sync is parsing (this waits for it).
+git_summary summarize(sync::revision_cache& cache,
+                      const manifests::file_map& files,
                       const manifests::load_options& opts);
 
 /// Every container of every automated, unlocked, not ignored workload.

@@ -39,9 +39,13 @@ bool excluded_kind(const std::vector<std::string>& globs,
 }
 
 cluster_ops::cluster_ops(kube::client& client, cluster_options opts)
-  : client_(client), opts_(std::move(opts)), cache_(opts_.set_name) {
+  : client_(client), opts_(std::move(opts)), cache_(opts_.cache) {
   if (opts_.default_namespace.empty())
     opts_.default_namespace = client_.config().default_namespace();
+  if (!cache_ || cache_->set_name() != opts_.set_name)
+    cache_ = std::make_shared<revision_cache>(opts_.set_name);
+  // Files the automation parses first are made ready for this sync too.
+  cache_->premake_for(opts_.default_namespace);
 }
 
 prepared cluster_ops::prepare(const manifests::file_map& files) {
@@ -57,7 +61,7 @@ prepared cluster_ops::prepare(const manifests::file_map& files) {
       return std::nullopt; // a CRD in the same set may still tell
     }
   };
-  return cache_.prepare(files, lo);
+  return cache_->prepare(files, lo);
 }
 
 std::optional<json::value> cluster_ops::get(const std::string& api_version,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct cluster_options {
   /// of kinds never listed or watched (so never garbage collected).
   std::vector<std::string> exclude_resources = {
     "*metrics.k8s.io/*", "webhook.certmanager.k8s.io/*", "v1/Event"};
+  /// Shared with the automation, so a file is parsed once for both; made
+  /// for `set_name` (else, or when null, the cluster_ops makes its own).
+  std::shared_ptr<revision_cache> cache;
 };
 
 class cluster_ops {
@@ -40,7 +44,7 @@ public:
   /// when discovery itself fails.
   prepared prepare(const manifests::file_map& files);
 
-  cache_stats prepare_stats() const { return cache_.stats(); }
+  cache_stats prepare_stats() const { return cache_->stats(); }
 
   /// The live object, nullopt when it does not exist.
   std::optional<boost::json::value> get(const std::string& api_version,
@@ -71,7 +75,7 @@ public:
 private:
   kube::client& client_;
   cluster_options opts_;
-  revision_cache cache_;
+  std::shared_ptr<revision_cache> cache_;
 };
 
 /// True for kinds fluxd neither lists nor watches: those matching one of

@@ -1,6 +1,11 @@
 #include "adapters/sync/revision_cache.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <system_error>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <openssl/evp.h>
@@ -8,6 +13,7 @@
 #include "adapters/kube/json.hpp"
 #include "adapters/manifests/json.hpp"
 #include "adapters/manifests/sync.hpp"
+#include "adapters/manifests/workload.hpp"
 
 namespace fluxd::sync {
 
@@ -41,26 +47,7 @@ prepared_object text_form(desired_object&& d) {
           json::serialize(d.object)};
 }
 
-/// One object of a cached file as sync::prepare() made it for `ns` (the
-/// rest of a prepared_object is the resource's header).
-struct object_form {
-  bool made = false; ///< false until the object is first kept by a load
-  std::string ns;
-  std::string object;   ///< JSON text, when `error` is empty
-  std::string checksum;
-  int rank = 4;
-  bool ignore_in_file = false;
-  std::string error; ///< what sync::prepare() threw
-};
-
 } // namespace
-
-struct revision_cache::entry {
-  digest sum{};
-  manifests::parsed_file file;    ///< objects' nodes only while fresh
-  std::vector<object_form> forms; ///< parallel to file.objects
-  std::size_t bytes = 0;
-};
 
 prepared prepare_all(const manifests::file_map& files,
                      const manifests::load_options& opts,
@@ -79,45 +66,30 @@ prepared prepare_all(const manifests::file_map& files,
   return out;
 }
 
-revision_cache::revision_cache(std::string set_name)
-  : set_name_(std::move(set_name)) {}
 
-cache_stats revision_cache::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
-}
-
-std::shared_ptr<revision_cache::entry>
-revision_cache::parse(const std::string& path, const std::string& text,
-                      const digest& sum, const manifests::limits& lim) const {
-  auto e = std::make_shared<entry>();
-  e->sum = sum;
-  e->file = manifests::parse_file(path, text, lim);
-  e->forms.resize(e->file.objects.size());
-  return e;
-}
+// -- the cache ---------------------------------------------------------------
 
 namespace {
 
-/// Roughly what an entry holds, for cache_stats::bytes.
-std::size_t size_of(const manifests::parsed_file& f,
-                    const std::vector<object_form>& forms) {
-  std::size_t n = sizeof f + f.path.size();
+/// Roughly what a cached file holds, for cache_stats::bytes.
+std::size_t size_of(const cached_file& e) {
+  const auto& f = e.file;
+  std::size_t n = sizeof e + f.path.size();
   for (const auto& o : f.objects) {
     n += sizeof o + o.api_version.size() + o.kind.size() + o.name.size()
          + o.written_ns.size() + o.source.size();
     for (const auto& [k, v] : o.annotations)
       n += k.size() + v.size() + 64;
   }
-  for (const auto& m : forms)
+  for (const auto& m : e.forms)
     n += sizeof m + m.ns.size() + m.object.size() + m.checksum.size()
          + m.error.size();
+  for (const auto& cs : e.containers)
+    for (const auto& c : cs)
+      n += sizeof c + c.name.size() + c.image.domain.size()
+           + c.image.path.size() + c.image.tag.size() + c.image.sha.size();
   return n;
 }
-
-} // namespace
-
-namespace {
 
 /// The compact form of one object (`r` with its node, ID and namespace).
 void make_form(const manifests::resource& r, const std::string& set_name,
@@ -136,93 +108,317 @@ void make_form(const manifests::resource& r, const std::string& set_name,
   form.ns = r.ns;
 }
 
+/// A call's scope for its threads: asked one at a time (a scope_fn need
+/// not be thread-safe), each kind once. It only guesses the namespace a
+/// form is made for (resolve() decides), so a throw reads as unknown:
+/// resolve() asks again and throws it where a full load would.
+class serial_scope {
+public:
+  explicit serial_scope(manifests::scope_fn fn) : fn_(std::move(fn)) {}
+
+  std::optional<bool> operator()(const std::string& api_version,
+                                 const std::string& kind) {
+    std::lock_guard lock(mutex_);
+    auto [it, fresh] = known_.try_emplace({api_version, kind});
+    if (fresh) {
+      try {
+        it->second = fn_(api_version, kind);
+      } catch (...) {
+        it->second = std::nullopt;
+      }
+    }
+    return it->second;
+  }
+
+private:
+  manifests::scope_fn fn_;
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::optional<bool>> known_;
+};
+
+unsigned thread_count(unsigned wanted) {
+  if (wanted == 0)
+    wanted = std::thread::hardware_concurrency();
+  return std::clamp(wanted, 1u, 4u);
+}
+
 } // namespace
+
+/// A file some call is parsing: the others wait for it instead.
+struct revision_cache::flight {
+  digest sum{};
+  manifests::limits lim;
+  bool done = false; ///< under the cache's mutex
+  std::shared_ptr<const cached_file> file;
+  std::exception_ptr error;
+};
+
+/// One prepare() or files() call: its files and what it found of them.
+struct revision_cache::call {
+  call(const manifests::file_map& f, const manifests::limits& l)
+    : files(f), lim(l) {}
+
+  const manifests::file_map& files;
+  manifests::limits lim;
+  /// Forms to premake while a tree lives; `scope` says which objects are
+  /// namespaced, `default_namespace` what those without one get.
+  bool make_forms = false;
+  manifests::scope_fn scope;
+  std::string default_namespace;
+  /// prepare(): keep the nodes of objects without a form for resolve().
+  bool hold_nodes = false;
+
+  std::vector<std::string> paths;
+  std::vector<digest> sums;
+  cached_files found;                          ///< by path index
+  std::vector<std::shared_ptr<flight>> mine;   ///< claimed by this call
+  std::vector<std::shared_ptr<flight>> theirs; ///< another call's
+  /// By path index, then object: nodes kept for resolve() (IsMap()).
+  std::vector<std::vector<YAML::Node>> held;
+  std::atomic<std::size_t> parsed{0};
+  std::size_t waited = 0;
+};
+
+revision_cache::revision_cache(std::string set_name, unsigned threads)
+  : set_name_(std::move(set_name)), threads_(thread_count(threads)) {}
+
+cache_stats revision_cache::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void revision_cache::premake_for(std::string default_namespace) {
+  std::lock_guard lock(mutex_);
+  premake_ns_ = std::move(default_namespace);
+}
+
+/// Parses file `i` into `f` and publishes it: the containers of its
+/// workloads and, when the call makes them, its objects' forms are taken
+/// while the tree lives; then the tree goes (but for held nodes).
+void revision_cache::work(call& c, std::size_t i,
+                          const std::shared_ptr<flight>& f) {
+  std::shared_ptr<cached_file> e;
+  std::exception_ptr error;
+  try {
+    const auto& path = c.paths[i];
+    e = std::make_shared<cached_file>();
+    e->sum = c.sums[i];
+    e->file = manifests::parse_file(path, c.files.at(path), c.lim);
+    ++c.parsed;
+    auto& objects = e->file.objects;
+    e->forms.resize(objects.size());
+    e->containers.resize(objects.size());
+    std::vector<YAML::Node> held(c.hold_nodes ? objects.size() : 0);
+    bool holding = false;
+    for (std::size_t oi = 0; oi < objects.size(); ++oi) {
+      auto& o = objects[oi];
+      if (manifests::is_workload_kind(o.kind)) {
+        for (auto& ct : manifests::containers_of(o.node).containers)
+          e->containers[oi].push_back({ct.name, ct.image});
+        e->containers[oi].shrink_to_fit();
+      }
+      // Made for the namespace the scope predicts: resolve() has the last
+      // word, and a wrong guess parses the file again.
+      auto namespaced = c.make_forms ? c.scope(o.api_version, o.kind)
+                                     : std::nullopt;
+      if (namespaced) { // else a CRD in the set may tell: left to resolve()
+        auto r = o;
+        r.ns = *namespaced ? (r.written_ns.empty() ? c.default_namespace
+                                                    : r.written_ns)
+                           : "";
+        r.id = manifests::make_id(r.ns, r.kind, r.name);
+        make_form(r, set_name_, e->forms[oi]);
+      } else if (c.hold_nodes) {
+        held[oi].reset(o.node);
+        holding = true;
+      }
+      o.node.reset(); // rebinds to an empty node (operator= writes through)
+    }
+    e->bytes = size_of(*e);
+    if (holding)
+      c.held[i] = std::move(held);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  std::lock_guard lock(mutex_);
+  f->done = true;
+  f->error = error;
+  f->file = e;
+  auto it = in_flight_.find(c.paths[i]);
+  if (it != in_flight_.end() && it->second == f)
+    in_flight_.erase(it);
+  if (!error && same_limits(limits_, f->lim))
+    entries_[c.paths[i]] = e; // for a call that starts now
+  landed_.notify_all();
+}
+
+/// Fills c.found: from the cache, from the files this call claims and
+/// parses (on up to threads_ threads), then from those another call was
+/// parsing. Rethrows what parsing a file threw, the first file's first.
+void revision_cache::gather(call& c,
+                            const std::vector<std::string>& paths) {
+  c.paths = manifests::manifest_paths(c.files, paths);
+  c.sums.resize(c.paths.size());
+  for (std::size_t i = 0; i < c.paths.size(); ++i) {
+    const auto& text = c.files.at(c.paths[i]);
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), c.sums[i].data(), &len,
+               EVP_sha256(), nullptr);
+  }
+  const auto n = c.paths.size();
+  c.found.resize(n);
+  c.mine.resize(n);
+  c.theirs.resize(n);
+  c.held.resize(n);
+  std::vector<std::size_t> claimed;
+  {
+    std::lock_guard lock(mutex_);
+    if (!same_limits(limits_, c.lim)) {
+      entries_.clear();
+      limits_ = c.lim;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& path = c.paths[i];
+      auto it = entries_.find(path);
+      if (it != entries_.end() && it->second->sum == c.sums[i]) {
+        c.found[i] = it->second;
+        continue;
+      }
+      auto& slot = in_flight_[path];
+      if (slot && slot->sum == c.sums[i] && same_limits(slot->lim, c.lim)) {
+        c.theirs[i] = slot;
+        continue;
+      }
+      slot = std::make_shared<flight>();
+      slot->sum = c.sums[i];
+      slot->lim = c.lim;
+      c.mine[i] = slot;
+      claimed.push_back(i);
+    }
+  }
+
+  // Claimed files first, on this thread and up to threads_ - 1 more: they
+  // never wait, so every flight lands.
+  std::atomic<std::size_t> next{0};
+  auto run = [&] {
+    for (auto k = next++; k < claimed.size(); k = next++)
+      work(c, claimed[k], c.mine[claimed[k]]);
+  };
+  std::vector<std::thread> helpers;
+  auto extra = std::min<std::size_t>(threads_, claimed.size());
+  for (std::size_t t = 1; t < extra; ++t) {
+    try {
+      helpers.emplace_back(run);
+    } catch (const std::system_error&) {
+      break; // fewer threads: this one still parses every claim
+    }
+  }
+  run();
+  for (auto& t : helpers)
+    t.join();
+
+  std::unique_lock lock(mutex_);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto f = c.mine[i] ? c.mine[i] : c.theirs[i];
+    if (!f)
+      continue;
+    if (c.theirs[i]) {
+      ++stats_.waiting;
+      landed_.wait(lock, [&] { return f->done; });
+      --stats_.waiting;
+      if (f->error) { // the other call's failure: try it here
+        f = c.mine[i] = std::make_shared<flight>();
+        f->sum = c.sums[i];
+        f->lim = c.lim;
+        lock.unlock();
+        work(c, i, f);
+        lock.lock();
+      } else {
+        ++c.waited;
+      }
+    }
+    if (f->error)
+      std::rethrow_exception(f->error);
+    c.found[i] = f->file;
+  }
+}
+
+/// The cache holds the files of this call now, and counts them.
+void revision_cache::install(call& c) {
+  std::lock_guard lock(mutex_);
+  if (same_limits(limits_, c.lim)) {
+    entries_.clear();
+    stats_.bytes = 0;
+    for (std::size_t i = 0; i < c.paths.size(); ++i) {
+      stats_.bytes += c.found[i]->bytes;
+      entries_.emplace(c.paths[i], c.found[i]);
+    }
+    stats_.files = entries_.size();
+  }
+  stats_.parsed += c.parsed;
+  stats_.reused += c.paths.size() - c.parsed;
+  stats_.waited += c.waited;
+}
+
+cached_files revision_cache::files(const manifests::file_map& files,
+                                   const manifests::load_options& opts) {
+  call c(files, opts.lim);
+  {
+    std::lock_guard lock(mutex_);
+    c.make_forms = premake_ns_.has_value();
+    c.default_namespace = premake_ns_.value_or("");
+  }
+  c.scope = manifests::default_scope;
+  gather(c, opts.paths);
+  install(c);
+  return std::move(c.found);
+}
 
 prepared revision_cache::prepare(const manifests::file_map& files,
                                  const manifests::load_options& opts) {
-  auto paths = manifests::manifest_paths(files, opts.paths);
-  std::vector<digest> sums(paths.size());
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    const auto& text = files.at(paths[i]);
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), sums[i].data(), &len, EVP_sha256(),
-               nullptr);
-  }
-
-  // Entries shared with the cache are never written; `fresh` ones are
-  // this load's own until they are installed at the end.
-  std::vector<std::shared_ptr<const entry>> found(paths.size());
-  std::vector<std::shared_ptr<entry>> fresh(paths.size());
-  {
-    std::lock_guard lock(mutex_);
-    if (!same_limits(limits_, opts.lim)) {
-      entries_.clear();
-      limits_ = opts.lim;
-    }
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-      auto it = entries_.find(paths[i]);
-      if (it != entries_.end() && it->second->sum == sums[i])
-        found[i] = it->second;
-    }
-  }
-  std::size_t parsed = 0;
-  auto parse_again = [&](std::size_t i) {
-    fresh[i] = parse(paths[i], files.at(paths[i]), sums[i], opts.lim);
-    if (found[i]) // same text, same objects: keep what was made of them
-      fresh[i]->forms = found[i]->forms;
-    found[i] = fresh[i];
-    ++parsed;
-  };
-  // A file parsed now is made into compact forms at once, for the
-  // namespace discovery predicts, and its trees go: a first load of 10,000
-  // files never holds every yaml-cpp tree at the same time. resolve()
-  // below has the last word; a wrong guess parses that file again.
-  auto premake = [&](std::size_t i) {
-    auto& e = *fresh[i];
-    for (std::size_t oi = 0; oi < e.file.objects.size(); ++oi) {
-      auto& o = e.file.objects[oi];
-      if (e.forms[oi].made || !opts.scope)
-        continue;
-      auto namespaced = opts.scope(o.api_version, o.kind);
-      if (!namespaced)
-        continue; // a CRD in the set may tell: left to resolve()
-      auto r = o;
-      r.ns = *namespaced ? (r.written_ns.empty() ? opts.default_namespace
-                                                  : r.written_ns)
-                         : "";
-      r.id = manifests::make_id(r.ns, r.kind, r.name);
-      make_form(r, set_name_, e.forms[oi]);
-      o.node.reset(); // rebinds to an empty node (operator= writes through)
-    }
-  };
-  for (std::size_t i = 0; i < paths.size(); ++i)
-    if (!found[i]) {
-      parse_again(i);
-      premake(i);
-    }
+  call c(files, opts.lim);
+  serial_scope scope(opts.scope);
+  c.make_forms = bool(opts.scope);
+  c.scope = std::ref(scope);
+  c.default_namespace = opts.default_namespace;
+  c.hold_nodes = true;
+  gather(c, opts.paths);
 
   std::vector<const manifests::parsed_file*> parts;
-  for (const auto& e : found)
+  for (const auto& e : c.found)
     parts.push_back(&e->file);
   std::map<std::string, manifests::object_origin> origins;
   auto loaded = manifests::resolve(parts, opts, &origins);
 
+  // Forms made now go to copies: a cached file is never written once
+  // another call may read it.
+  std::vector<std::shared_ptr<cached_file>> fresh(c.paths.size());
   prepared out;
   copy_problems(loaded, out);
   out.resources.reserve(loaded.resources.size());
   for (const auto& [id, r] : loaded.resources) {
-    auto where = origins.at(id);
-    const auto* form = &found[where.file]->forms[where.object];
+    auto [fi, oi] = origins.at(id);
+    const auto* form = &c.found[fi]->forms[oi];
     if (!form->made || form->ns != r.ns) {
-      // Made from the node, which only a fresh entry still has, unless a
-      // guess made it into a form already.
-      if (!fresh[where.file] || form->made)
-        parse_again(where.file);
-      auto& mine = fresh[where.file]->forms[where.object];
+      auto& held = c.held[fi];
+      if (held.size() <= oi || !held[oi].IsMap()) {
+        // Dropped with its tree: the same text again, every node kept.
+        auto again = manifests::parse_file(c.paths[fi],
+                                           files.at(c.paths[fi]), c.lim);
+        ++c.parsed;
+        // A new vector: assigning to a held node would write through.
+        held = std::vector<YAML::Node>(again.objects.size());
+        for (std::size_t k = 0; k < held.size(); ++k)
+          held[k].reset(again.objects[k].node);
+      }
+      if (!fresh[fi]) {
+        fresh[fi] = std::make_shared<cached_file>(*c.found[fi]);
+        c.found[fi] = fresh[fi];
+      }
       auto with_node = r;
-      with_node.node.reset(fresh[where.file]->file.objects[where.object].node);
-      make_form(with_node, set_name_, mine);
-      form = &mine;
+      with_node.node.reset(held[oi]);
+      make_form(with_node, set_name_, fresh[fi]->forms[oi]);
+      form = &fresh[fi]->forms[oi];
     }
     if (!form->error.empty()) {
       out.errors.push_back({r.source, r.line, form->error});
@@ -234,27 +430,10 @@ prepared revision_cache::prepare(const manifests::file_map& files,
                              form->ignore_in_file, form->object});
   }
   sort_for_apply(out.resources);
-
-  // The trees go: only the compact form is kept.
   for (auto& e : fresh)
-    if (e) {
-      for (auto& o : e->file.objects)
-        o.node.reset(); // rebinds to an empty node (operator= writes through)
-      e->bytes = size_of(e->file, e->forms);
-    }
-
-  std::lock_guard lock(mutex_);
-  if (same_limits(limits_, opts.lim)) {
-    entries_.clear();
-    stats_.bytes = 0;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-      stats_.bytes += found[i]->bytes;
-      entries_.emplace(paths[i], std::move(found[i]));
-    }
-    stats_.files = entries_.size();
-  }
-  stats_.parsed += parsed;
-  stats_.reused += paths.size() - parsed;
+    if (e)
+      e->bytes = size_of(*e);
+  install(c);
   return out;
 }
 

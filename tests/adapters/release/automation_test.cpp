@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <string>
+
 using namespace fluxd;
 using namespace fluxd::release;
 using std::chrono::hours;
@@ -198,4 +201,112 @@ TEST_CASE("a summary from the files equals the one from a load") {
     }
   }
   CHECK(from_files.workloads[0].containers[0].image.tag == "1");
+}
+
+namespace {
+
+/// Everything a summary holds, as text: equal texts, equal summaries.
+std::string render(const git_summary& s) {
+  std::string out = "resources " + std::to_string(s.resources) + "\n";
+  for (auto& w : s.workloads) {
+    out += w.id + " |";
+    for (auto& [k, v] : w.policies)
+      out += " " + k + "=" + v;
+    for (auto& c : w.containers)
+      out += " | " + c.name + " " + c.image.to_string() + " "
+             + c.image.domain + " " + c.image.path;
+    out += "\n";
+  }
+  return out;
+}
+
+/// A random file among the shapes a summary cares about; names from a
+/// small pool so IDs collide across files.
+std::string random_file(std::mt19937& g) {
+  auto pick = [&](int n) { return static_cast<int>(g() % n); };
+  auto name = [&] { return "w" + std::to_string(pick(6)); };
+  auto image = [&] {
+    static const char* images[] = {"repo/app:1", "repo/app@sha256:" \
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "registry.example.com:5000/team/web:2.1", "alpine", ":bad:"};
+    return std::string(images[pick(5)]);
+  };
+  auto ann = [&] {
+    static const char* anns[] = {
+      "    x: y\n", "    fluxcd.io/automated: \"true\"\n",
+      "    fluxcd.io/automated: \"true\"\n    fluxcd.io/tag.app: semver:~1\n",
+      "    fluxcd.io/locked: \"true\"\n"};
+    return std::string(anns[pick(4)]);
+  };
+  switch (pick(9)) {
+  case 0: case 1: case 2:
+    return deployment(name(), ann(), image());
+  case 3:
+    return deployment(name(), ann(), image())
+           + deployment(name(), ann(), image());
+  case 4:
+    return "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: "
+           + name() + "\nspec:\n  jobTemplate:\n    spec:\n      template:\n"
+           "        spec:\n          initContainers:\n          - name: i\n"
+           "            image: " + image() + "\n          containers:\n"
+           "          - name: c\n            image: " + image() + "\n";
+  case 5:
+    return "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n"
+           "  kind: DaemonSet\n  metadata: {name: " + name()
+           + ", namespace: team}\n  spec: {template: {spec: {containers: "
+             "[{name: d, image: '" + image() + "'}]}}}\n";
+  case 6:
+    return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name()
+           + "\n";
+  case 7:
+    return pick(2) ? "kind: [\n" : "# nothing\n";
+  default:
+    return "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: "
+           + name() + "\n";
+  }
+}
+
+} // namespace
+
+TEST_CASE("a summary from a shared cache equals one from the files") {
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    INFO("seed " << seed);
+    std::mt19937 g(seed);
+    auto pick = [&](int n) { return static_cast<int>(g() % n); };
+    // The sync shares the cache on even seeds, with its own options.
+    const bool with_sync = seed % 2 == 0;
+    sync::revision_cache cache("set", seed % 3 + 1);
+    manifests::load_options sync_opts;
+    sync_opts.scope = manifests::default_scope;
+    sync_opts.default_namespace = seed % 4 ? "default" : "team";
+    if (with_sync)
+      cache.premake_for(sync_opts.default_namespace);
+    manifests::load_options opts;
+    manifests::file_map files = {{"README.md", "no yaml\n"}};
+    for (int i = 0; i < 12; ++i)
+      files["f" + std::to_string(pick(16)) + ".yaml"] = random_file(g);
+    for (int rev = 0; rev < 30; ++rev) {
+      INFO("revision " << rev);
+      for (int changes = pick(4); changes > 0; --changes) {
+        auto path = "f" + std::to_string(pick(16)) + ".yaml";
+        if (pick(4) == 0)
+          files.erase(path);
+        else
+          files[path] = random_file(g);
+      }
+      if (pick(5) == 0) {
+        static const std::vector<std::vector<std::string>> allowed = {
+          {}, {"team"}};
+        opts.allow_namespaces = allowed[pick(2)];
+        opts.default_namespace = pick(2) ? "default" : "team";
+      }
+      if (with_sync && pick(2))
+        cache.prepare(files, sync_opts);
+      auto want = render(summarize(files, opts));
+      CHECK(render(summarize(cache, files, opts)) == want);
+      if (with_sync && pick(2))
+        cache.prepare(files, sync_opts);
+    }
+    CHECK(cache.stats().reused > 0);
+  }
 }

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -145,15 +148,23 @@ TEST_CASE("every revision loaded through the cache equals a full load") {
     "resource", "error", "duplicate definition", "warning", "excluded",
     "larger than", "<cluster>:widget", "team:widget", "cannot be represented"};
   std::map<std::string, int> seen; // which rules the revisions exercised
-  for (unsigned seed = 1; seed <= 6; ++seed) {
-    INFO("seed " << seed);
+  for (unsigned seed = 1; seed <= 8; ++seed) {
+    // Odd seeds on one thread, even ones on three; every other one has
+    // the automation's files() parse some revisions first, making forms
+    // for a guessed namespace.
+    const unsigned threads = seed % 2 ? 1 : 3;
+    const bool automation = seed % 4 >= 2;
+    INFO("seed " << seed << ", " << threads << " threads, automation "
+                 << automation);
     std::mt19937 g(seed);
     auto pick = [&](int n) { return static_cast<int>(g() % n); };
     discovery disco;
     manifests::load_options opts;
     opts.scope = disco.fn();
     opts.lim.max_file_bytes = 2048;
-    sync::revision_cache cache(set_name);
+    sync::revision_cache cache(set_name, threads);
+    if (automation)
+      cache.premake_for("team");
 
     manifests::file_map files = {{"README.md", "not yaml: {{{\n"}};
     for (int i = 0; i < 15; ++i)
@@ -202,6 +213,8 @@ TEST_CASE("every revision loaded through the cache equals a full load") {
         disco.kinds["Widget"] = scopes[pick(3)];
         disco.kinds["Mystery"] = scopes[pick(3)];
       }
+      if (automation && pick(2))
+        cache.files(files, opts);
       auto cached = render(cache.prepare(files, opts));
       auto full = render(sync::prepare_all(files, opts, set_name));
       REQUIRE(cached == full);
@@ -325,4 +338,127 @@ TEST_CASE("threads sharing a cache each get their revision") {
   t2.join();
   CHECK(wrong == 0);
   CHECK(cache.stats().parsed + cache.stats().reused == 20 * 50);
+}
+
+namespace {
+
+/// sync_bench's shapes, many files: enough for every thread to take some.
+manifests::file_map many_files(int n) {
+  manifests::file_map files;
+  for (int i = 0; i < n; ++i)
+    files["r" + std::to_string(i) + ".yaml"] =
+      workload(i % 3, "r" + std::to_string(i), i % 2 ? "bench" : "");
+  files["broken.yaml"] = "kind: [\n";
+  return files;
+}
+
+} // namespace
+
+TEST_CASE("files parsed on threads give a full load's results, in order") {
+  auto files = many_files(300);
+  std::mt19937 g(11);
+  for (int i = 0; i < 40; ++i) // errors and duplicates among them
+    files["x" + std::to_string(i) + ".yaml"] = random_file(g);
+  discovery disco;
+  manifests::load_options opts;
+  opts.scope = disco.fn();
+  auto want = render(sync::prepare_all(files, opts, set_name));
+  for (unsigned threads : {2u, 4u}) {
+    sync::revision_cache cache(set_name, threads);
+    CHECK(render(cache.prepare(files, opts)) == want);
+    CHECK(cache.stats().parsed == 341);
+  }
+}
+
+TEST_CASE("the automation's parse serves the sync, which parses nothing") {
+  auto files = many_files(200);
+  discovery disco;
+  manifests::load_options opts;
+  opts.scope = disco.fn();
+  opts.default_namespace = "team";
+  sync::revision_cache cache(set_name, 2);
+  cache.premake_for("team");
+  auto cached = cache.files(files, opts);
+  REQUIRE(cached.size() == 201);
+  CHECK(cached[0]->file.path == "broken.yaml");
+  CHECK(cache.stats().parsed == 201);
+  CHECK(render(cache.prepare(files, opts))
+        == render(sync::prepare_all(files, opts, set_name)));
+  CHECK(cache.stats().parsed == 201);
+
+  // Another default namespace than the automation guessed: the files whose
+  // objects have none are parsed again for the sync, the others are not.
+  sync::revision_cache other(set_name, 2);
+  other.premake_for("default");
+  other.files(files, opts);
+  CHECK(render(other.prepare(files, opts))
+        == render(sync::prepare_all(files, opts, set_name)));
+  CHECK(other.stats().parsed == 201 + 100);
+}
+
+TEST_CASE("a file another call is parsing is waited for, not parsed again") {
+  auto files = many_files(200);
+  manifests::load_options opts;
+  opts.scope = manifests::default_scope;
+  auto want = render(sync::prepare_all(files, opts, set_name));
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+  // The sync's scope holds its call while it has claimed every file.
+  opts.scope = [&](const std::string&, const std::string& kind) {
+    std::unique_lock lock(mutex);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    return manifests::default_scope("", kind);
+  };
+  sync::revision_cache cache(set_name, 2);
+  cache.premake_for(opts.default_namespace);
+  std::string got;
+  std::thread sync([&] { got = render(cache.prepare(files, opts)); });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return entered; });
+  }
+  sync::cached_files automation;
+  std::thread waiter([&] { automation = cache.files(files, opts); });
+  // Until the automation found the files in flight (bounded: if it never
+  // waits, the checks below fail instead of the test hanging).
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (cache.stats().waiting == 0
+         && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::yield();
+  {
+    std::lock_guard lock(mutex);
+    released = true;
+  }
+  cv.notify_all();
+  sync.join();
+  waiter.join();
+  CHECK(got == want);
+  auto s = cache.stats();
+  CHECK(s.parsed == 201); // once each, for both
+  // All but broken.yaml (no object, so no scope asked) may have landed.
+  CHECK(s.waited >= 200);
+  CHECK(s.reused == 201);
+  CHECK(s.waiting == 0);
+  REQUIRE(automation.size() == 201);
+  CHECK(automation[1]->file.objects.at(0).name == "r0");
+  CHECK(automation[1]->containers.at(0).at(0).image.tag == "1.0");
+}
+
+TEST_CASE("a scope that throws fails the cache's load as a full load") {
+  auto files = many_files(20);
+  files["w.yaml"] = workload(3, "w", "team");
+  manifests::load_options opts;
+  opts.scope = [](const std::string&,
+                  const std::string& kind) -> std::optional<bool> {
+    if (kind == "Widget")
+      throw std::runtime_error("discovery failed");
+    return manifests::default_scope("", kind);
+  };
+  CHECK_THROWS_WITH(sync::prepare_all(files, opts, set_name),
+                    "discovery failed");
+  sync::revision_cache cache(set_name, 3);
+  CHECK_THROWS_WITH(cache.prepare(files, opts), "discovery failed");
 }
