@@ -357,8 +357,10 @@ void rollout_controller::sync_pods(const std::string& resource,
           {"readyReplicas", ready},
           {"availableReplicas", ready},
           {"observedGeneration", 1}}}};
+    std::vector<json::object> want; // not {rs}: a braced list copies
+    want.push_back(std::move(rs));
     auto sets = store_.sync_children("replicasets.apps", meta_str(owner, "uid"),
-                                     {std::move(rs)});
+                                     std::move(want));
     if (sets.empty())
       return;
     for (std::int64_t i = 0; i < replicas; ++i)

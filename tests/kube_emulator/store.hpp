@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "tests/kube_emulator/resources.hpp"
@@ -222,8 +223,10 @@ private:
   mutable std::mutex mutex_;
   resource_registry registry_;
   std::map<std::string, bucket> objects_; ///< group_resource → bucket
-  /// owner uid → (group_resource, key) of the objects naming it.
-  std::map<std::string, std::set<std::pair<std::string, std::string>>>
+  /// owner uid → (group_resource, key) of the objects naming it; hashed:
+  /// every controller write looks its owner up.
+  std::unordered_map<std::string,
+                     std::set<std::pair<std::string, std::string>>>
       owners_;
   std::uint64_t rv_ = 0;
   std::deque<watch_event> events_;
