@@ -1,5 +1,8 @@
 #include "actors/kube_watcher.hpp"
 
+#include <utility>
+#include <vector>
+
 #include <thread>
 
 #include <boost/json.hpp>
@@ -35,18 +38,28 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
     auto shared = [](boost::json::value& v) {
       return std::make_shared<const boost::json::value>(std::move(v));
     };
+    // Events go to the sink a read at a time: one message (and one
+    // wake-up) for a burst instead of one per event.
+    std::vector<live_event> pending;
+    auto flush = [&] {
+      if (!pending.empty())
+        caf::anon_send(cfg.sink, std::exchange(pending, {}));
+    };
+    wo.on_pause = flush;
     auto on_event = [&](kube::watch_event& ev) {
       if (cfg.cancel->cancelled())
         return false;
       switch (ev.type) {
         case kube::watch_event_type::synced: {
           std::vector<std::string> ids;
+          flush();
           for (auto& item : ev.items) {
             ids.push_back(sync::id_of(item));
-            caf::anon_send(cfg.sink,
-                           live_event{ids.back(), live_event::state::present,
-                                      shared(item)});
+            pending.push_back(live_event{ids.back(),
+                                         live_event::state::present,
+                                         shared(item)});
           }
+          flush();
           caf::anon_send(cfg.sink, watch_synced_atom_v, cfg.key,
                          std::move(ids));
           break;
@@ -55,17 +68,18 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
         case kube::watch_event_type::modified:
         {
           auto id = sync::id_of(ev.object);
-          caf::anon_send(cfg.sink, live_event{std::move(id),
-                                              live_event::state::present,
-                                              shared(ev.object)});
+          pending.push_back(live_event{std::move(id),
+                                       live_event::state::present,
+                                       shared(ev.object)});
           break;
         }
         case kube::watch_event_type::deleted:
-          caf::anon_send(cfg.sink, live_event{sync::id_of(ev.object),
-                                              live_event::state::deleted,
-                                              nullptr});
+          pending.push_back(live_event{sync::id_of(ev.object),
+                                       live_event::state::deleted,
+                                       nullptr});
           break;
         case kube::watch_event_type::error:
+          flush();
           log.debug("watch failed; retrying",
                     {{"kind", cfg.kind}, {"err", ev.message}});
           break;
@@ -77,8 +91,10 @@ std::string run(const kube_watcher_config& cfg, const log::logger& log) {
     try {
       kube::watch(*cfg.client, res, cfg.ns, wo, on_event, cfg.cancel.get());
     } catch (const std::exception& e) {
+      flush();
       return e.what();
     }
+    flush();
     if (!cfg.cancel->cancelled())
       return "the watch stream ended";
   }

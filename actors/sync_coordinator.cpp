@@ -825,6 +825,11 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
       if (auto a = actor_of(self, e.id))
         self->send(caf::actor_cast<resource_actor>(a), e);
     },
+    [=](std::vector<live_event>& events) {
+      for (auto& e : events)
+        if (auto a = actor_of(self, e.id))
+          self->send(caf::actor_cast<resource_actor>(a), std::move(e));
+    },
     [=](unsettled_atom, const std::string& id) {
       self->state.settled.erase(id);
     },

@@ -57,6 +57,8 @@ struct sync_coordinator_config {
 /// Private messages: watch events, timers.
 using sync_impl = sync_actor::extend<
   caf::reacts_to<live_event>,
+  /// A watch's events of one read, in order.
+  caf::reacts_to<std::vector<live_event>>,
   caf::reacts_to<watch_synced_atom, std::string, std::vector<std::string>>,
   caf::reacts_to<sync_tick_atom, uint64_t>,
   caf::reacts_to<sync_retry_atom, uint64_t>, caf::reacts_to<git_sub_atom>,

@@ -185,6 +185,7 @@ typename Inspector::result_type inspect(Inspector& f, marked_ref& x) {
 CAF_ERROR_CODE_ENUM(fluxd::sync_errc, "sync")
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(fluxd::live_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<fluxd::live_event>)
 
 CAF_BEGIN_TYPE_ID_BLOCK(fluxd_sync, fluxd::type_id_range::sync)
   CAF_ADD_TYPE_ID(fluxd_sync, (fluxd::resource_error))

@@ -217,7 +217,11 @@ std::string watch(client& c, const resource_info& res, std::string_view ns,
         req,
         [&](std::string_view data) {
           try {
-            return parser.feed(data, on_value);
+            if (!parser.feed(data, on_value))
+              return false;
+            if (opts.on_pause)
+              opts.on_pause();
+            return true;
           } catch (...) {
             failure = std::current_exception();
             return false;

@@ -64,6 +64,10 @@ struct watch_options {
   /// (client-go's reflector uses 5–10 minutes); we then re-watch.
   std::chrono::seconds min_server_timeout{300};
   std::chrono::seconds max_server_timeout{600};
+  /// Called each time the events read so far have all been delivered and
+  /// the stream waits for more: a caller that batches events sends them
+  /// here (a server writes a burst of events at once).
+  std::function<void()> on_pause;
   std::chrono::milliseconds initial_backoff{200};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
   int list_page_size = 500;

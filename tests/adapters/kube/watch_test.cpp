@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -286,6 +287,59 @@ TEST_CASE("watch: cancel from another thread ends a quiet watch") {
   watcher.join();
   stop = true;
   CHECK(last == "7");
+}
+
+TEST_CASE("watch: on_pause follows a burst read at once, not each event") {
+  fake_api api;
+  api.serve_discovery(false);
+  std::atomic<bool> stop{false};
+  api.server().Get(
+    "/api/v1/namespaces/team/configmaps",
+    [&](const httplib::Request& req, httplib::Response& res) {
+      if (!req.has_param("watch")) {
+        res.set_content(list_body("7", {}), "application/json");
+        return;
+      }
+      // Three events in one chunk: one read on the client's side.
+      stream_lines(res,
+                   {event_line("ADDED", "a", "8") + event_line("ADDED", "b", "9")
+                    + event_line("MODIFIED", "a", "10")},
+                   true, &stop);
+    });
+  api.start();
+  client c(api.config());
+  auto res = c.discovery().resolve("v1", "ConfigMap");
+  stream_cancel cancel;
+  std::atomic<int> events{0};
+  std::vector<int> at_pause; ///< events seen when each pause came
+  std::mutex mtx;
+  auto opts = fast_options();
+  opts.on_pause = [&] {
+    std::lock_guard<std::mutex> lock(mtx);
+    at_pause.push_back(events);
+  };
+  std::thread watcher([&] {
+    watch(
+      c, res, "team", opts,
+      [&](const watch_event& ev) {
+        if (ev.type != watch_event_type::synced)
+          ++events;
+        return true;
+      },
+      &cancel);
+  });
+  for (int i = 0; i < 400 && events < 3; ++i)
+    std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(50ms);
+  cancel.cancel();
+  watcher.join();
+  stop = true;
+  REQUIRE(events == 3);
+  std::lock_guard<std::mutex> lock(mtx);
+  REQUIRE_FALSE(at_pause.empty());
+  CHECK(at_pause.back() == 3);
+  for (int seen : at_pause)
+    CHECK((seen == 0 || seen == 3)); // never between two of the burst
 }
 
 TEST_CASE("watch: an exception from the callback reaches the caller") {
