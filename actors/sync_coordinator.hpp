@@ -43,7 +43,10 @@ struct sync_coordinator_config {
   /// Back-off of failed syncs and failed resources (doubling).
   caf::timespan retry_initial = std::chrono::seconds(1);
   caf::timespan retry_max = std::chrono::seconds(30);
-  int workers = 4; ///< concurrent Kubernetes calls
+  /// Concurrent Kubernetes calls: a first sync's applies wait on the API
+  /// server's answers, not on fluxd's CPU, with fewer (10,000 applies: 5.0 s
+  /// with 16, 6.5-9.5 s with 4, unthrottled).
+  int workers = 16;
   /// How long a stage waits for its kinds' first listings; after that its
   /// resource actors read what they do not know one by one.
   caf::timespan list_wait = std::chrono::seconds(5);
