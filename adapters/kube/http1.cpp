@@ -23,23 +23,6 @@ namespace {
 constexpr std::size_t initial_buffer = 16 * 1024;
 constexpr std::size_t max_line = 64 * 1024;
 
-/// What OpenSSL queued on this thread, emptied.
-std::string openssl_errors() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out += (out.empty() ? "" : "; ") + std::string(buf);
-  }
-  return out;
-}
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1
-         || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 std::string lower(std::string s) {
   for (auto& c : s)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -61,6 +44,22 @@ int millis_until(clock::time_point t) {
 }
 
 } // namespace
+
+std::string openssl_errors() {
+  std::string out;
+  while (auto code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    out += (out.empty() ? "" : "; ") + std::string(buf);
+  }
+  return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1
+         || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
 
 std::string response_head::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);

@@ -22,6 +22,13 @@ namespace fluxd::kube::http1 {
 
 using clock = std::chrono::steady_clock;
 
+/// What OpenSSL queued on this thread, emptied ("; "-separated).
+std::string openssl_errors();
+
+/// True for an IPv4 or IPv6 literal (no SNI, an IP check of the
+/// certificate).
+bool is_ip_literal(const std::string& host);
+
 /// Why an exchange failed; `what()` says it for people.
 class failure : public std::runtime_error {
 public:

@@ -2,7 +2,6 @@
 #include "adapters/kube/errors.hpp"
 #include "adapters/kube/http1.hpp"
 
-#include <arpa/inet.h>
 #include <csignal>
 #include <thread>
 
@@ -16,26 +15,6 @@ namespace fluxd::kube {
 namespace {
 
 using steady = std::chrono::steady_clock;
-
-/// The reasons OpenSSL queued on this thread, without httplib's own
-/// shutdown noise.
-std::string openssl_error() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    if (ERR_GET_REASON(code) == SSL_R_SHUTDOWN_WHILE_IN_INIT)
-      continue;
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out += (out.empty() ? "" : "; ") + std::string(buf);
-  }
-  return out;
-}
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[sizeof(struct in6_addr)];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1
-         || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 struct bio_ptr {
   explicit bio_ptr(const std::string& pem)
@@ -197,7 +176,7 @@ SSL_CTX* transport::tls_context(const credential& cred) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx)
     throw config_error(cfg_.origin + ": cannot make a TLS context: "
-                       + openssl_error());
+                       + http1::openssl_errors());
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
   // Verification is done by OpenSSL with our own store and host check,
@@ -235,7 +214,7 @@ transport::open(const credential& cred) {
     auto name = cfg_.tls_server_name.empty() ? host_ : cfg_.tls_server_name;
     if (!cfg_.insecure_skip_tls_verify)
       target.verify_name = name;
-    if (!is_ip_literal(name))
+    if (!http1::is_ip_literal(name))
       target.sni = name;
     SSL_CTX_up_ref(target.context);
     lock.unlock();

@@ -25,6 +25,30 @@ git_summary summarize(const manifests::load_result& git) {
   return out;
 }
 
+namespace {
+
+/// The workloads of the resources resolve() keeps from `files`, each with
+/// the containers `containers_at(origin)` gives for its object.
+template <class ContainersAt>
+git_summary summarize_resolved(
+  const std::vector<const manifests::parsed_file*>& files,
+  const manifests::load_options& opts, ContainersAt&& containers_at) {
+  std::map<std::string, manifests::object_origin> origins;
+  auto git = manifests::resolve(files, opts, &origins);
+  git_summary out;
+  out.resources = git.resources.size();
+  for (auto& [id, r] : git.resources) {
+    if (!manifests::is_workload_kind(r.kind))
+      continue;
+    out.workloads.push_back({id, manifests::policies_of(r.annotations),
+                             containers_at(origins.at(id))});
+  }
+  out.workloads.shrink_to_fit();
+  return out;
+}
+
+} // namespace
+
 git_summary summarize(const manifests::file_map& files,
                       const manifests::load_options& opts) {
   std::vector<manifests::parsed_file> parsed;
@@ -45,21 +69,11 @@ git_summary summarize(const manifests::file_map& files,
   std::vector<const manifests::parsed_file*> all;
   for (const auto& f : parsed)
     all.push_back(&f);
-  std::map<std::string, manifests::object_origin> origins;
-  auto git = manifests::resolve(all, opts, &origins);
-  git_summary out;
-  out.resources = git.resources.size();
-  for (auto& [id, r] : git.resources) {
-    if (!manifests::is_workload_kind(r.kind))
-      continue;
-    auto& at = origins.at(id);
+  return summarize_resolved(all, opts, [&](const manifests::object_origin& at) {
     auto& cs = containers[at.file][at.object];
     cs.shrink_to_fit();
-    out.workloads.push_back(
-      {id, manifests::policies_of(r.annotations), std::move(cs)});
-  }
-  out.workloads.shrink_to_fit();
-  return out;
+    return std::move(cs);
+  });
 }
 
 git_summary summarize(sync::revision_cache& cache,
@@ -69,19 +83,9 @@ git_summary summarize(sync::revision_cache& cache,
   std::vector<const manifests::parsed_file*> all;
   for (const auto& f : cached)
     all.push_back(&f->file);
-  std::map<std::string, manifests::object_origin> origins;
-  auto git = manifests::resolve(all, opts, &origins);
-  git_summary out;
-  out.resources = git.resources.size();
-  for (auto& [id, r] : git.resources) {
-    if (!manifests::is_workload_kind(r.kind))
-      continue;
-    auto& at = origins.at(id);
-    out.workloads.push_back({id, manifests::policies_of(r.annotations),
-                             cached[at.file]->containers[at.object]});
-  }
-  out.workloads.shrink_to_fit();
-  return out;
+  return summarize_resolved(all, opts, [&](const manifests::object_origin& at) {
+    return cached[at.file]->containers[at.object];
+  });
 }
 
 std::vector<automated_container>

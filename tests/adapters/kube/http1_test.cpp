@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,6 +120,27 @@ answer exchange(http1::connection& c, const std::string& request) {
 
 const std::string get = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
 
+/// The failure `step` throws; fails the test when it throws none.
+http1::failure failure_of(const std::function<void()>& step) {
+  try {
+    step();
+  } catch (const http1::failure& f) {
+    return f;
+  }
+  FAIL("expected an http1::failure");
+  throw std::logic_error("unreachable");
+}
+
+/// An exchange with a server that answers `reply` (then closes).
+http1::failure failed_exchange(const std::string& reply) {
+  raw_server s([&](int fd) {
+    read_request(fd);
+    send_all(fd, reply);
+  });
+  http1::connection c("127.0.0.1", s.port(), {}, 2s);
+  return failure_of([&] { exchange(c, get); });
+}
+
 } // namespace
 
 TEST_CASE("http1: two exchanges on one kept-alive connection, sent whole") {
@@ -190,41 +212,17 @@ TEST_CASE("http1: a body ended by close, HTTP/1.0, and Connection: close") {
 
 TEST_CASE("http1: failures say what went wrong") {
   SECTION("closed before the answer") {
-    raw_server s([&](int fd) { read_request(fd); });
-    http1::connection c("127.0.0.1", s.port(), {}, 2s);
-    try {
-      exchange(c, get);
-      FAIL("expected a failure");
-    } catch (const http1::failure& f) {
-      CHECK(f.which() == http1::failure::kind::read);
-    }
+    CHECK(failed_exchange("").which() == http1::failure::kind::read);
   }
   SECTION("closed in the middle of a body") {
-    raw_server s([&](int fd) {
-      read_request(fd);
-      send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
-    });
-    http1::connection c("127.0.0.1", s.port(), {}, 2s);
-    try {
-      exchange(c, get);
-      FAIL("expected a failure");
-    } catch (const http1::failure& f) {
-      CHECK(f.which() == http1::failure::kind::read);
-    }
+    auto f =
+      failed_exchange("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    CHECK(f.which() == http1::failure::kind::read);
   }
   SECTION("not HTTP") {
-    raw_server s([&](int fd) {
-      read_request(fd);
-      send_all(fd, "SSH-2.0-OpenSSH_9.2\r\n");
-    });
-    http1::connection c("127.0.0.1", s.port(), {}, 2s);
-    try {
-      exchange(c, get);
-      FAIL("expected a failure");
-    } catch (const http1::failure& f) {
-      CHECK(f.which() == http1::failure::kind::protocol);
-      CHECK(std::string(f.what()).find("SSH-2.0") != std::string::npos);
-    }
+    auto f = failed_exchange("SSH-2.0-OpenSSH_9.2\r\n");
+    CHECK(f.which() == http1::failure::kind::protocol);
+    CHECK(std::string(f.what()).find("SSH-2.0") != std::string::npos);
   }
   SECTION("silence past the idle limit") {
     std::atomic<bool> done{false};
@@ -236,12 +234,8 @@ TEST_CASE("http1: failures say what went wrong") {
     http1::connection c("127.0.0.1", s.port(), {}, 2s);
     c.set_limits(http1::clock::now() + 5s, 200ms);
     c.write(get);
-    try {
-      c.read_head();
-      FAIL("expected a timeout");
-    } catch (const http1::failure& f) {
-      CHECK(f.which() == http1::failure::kind::timeout);
-    }
+    auto f = failure_of([&] { c.read_head(); });
+    CHECK(f.which() == http1::failure::kind::timeout);
     done = true;
   }
   SECTION("nothing listening") {
@@ -251,13 +245,10 @@ TEST_CASE("http1: failures say what went wrong") {
       port = s.port();
       http1::connection poke("127.0.0.1", port, {}, 2s); // lets it end
     }
-    try {
-      http1::connection c("127.0.0.1", port, {}, 2s);
-      FAIL("expected a failure");
-    } catch (const http1::failure& f) {
-      CHECK(f.which() == http1::failure::kind::connect);
-      CHECK(std::string(f.what()).find("cannot connect") == 0);
-    }
+    auto f =
+      failure_of([&] { http1::connection c("127.0.0.1", port, {}, 2s); });
+    CHECK(f.which() == http1::failure::kind::connect);
+    CHECK(std::string(f.what()).find("cannot connect") == 0);
   }
 }
 
@@ -279,15 +270,13 @@ TEST_CASE("http1: stop() from another thread ends a quiet stream") {
     std::this_thread::sleep_for(100ms);
     c.stop();
   });
-  try {
+  auto f = failure_of([&] {
     c.read_body(head, false, [&](std::string_view piece) {
       got.append(piece);
       return true;
     });
-    FAIL("expected stopped");
-  } catch (const http1::failure& f) {
-    CHECK(f.which() == http1::failure::kind::stopped);
-  }
+  });
+  CHECK(f.which() == http1::failure::kind::stopped);
   stopper.join();
   done = true;
   CHECK(got == "one");
