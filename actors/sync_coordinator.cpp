@@ -821,10 +821,6 @@ sync_coordinator(sync_impl::stateful_pointer<sync_coordinator_state> self,
         return caf::make_error(sync_errc::other, "no resource " + id);
       return it->second;
     },
-    [=](const live_event& e) {
-      if (auto a = actor_of(self, e.id))
-        self->send(caf::actor_cast<resource_actor>(a), e);
-    },
     [=](std::vector<live_event>& events) {
       for (auto& e : events)
         if (auto a = actor_of(self, e.id))

@@ -59,8 +59,7 @@ struct sync_coordinator_config {
 
 /// Private messages: watch events, timers.
 using sync_impl = sync_actor::extend<
-  caf::reacts_to<live_event>,
-  /// A watch's events of one read, in order.
+  /// A watch's events of one read (or one listing), in order.
   caf::reacts_to<std::vector<live_event>>,
   caf::reacts_to<watch_synced_atom, std::string, std::vector<std::string>>,
   caf::reacts_to<sync_tick_atom, uint64_t>,

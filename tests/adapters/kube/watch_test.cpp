@@ -64,6 +64,22 @@ std::string list_body(const std::string& rv,
   return json::serialize(list);
 }
 
+/// team's ConfigMaps: an empty list at resourceVersion 7, then a watch
+/// that streams `lines` and stays open until `stop`.
+void serve_quiet_configmaps(fake_api& api, std::vector<std::string> lines,
+                            std::atomic<bool>& stop) {
+  api.server().Get("/api/v1/namespaces/team/configmaps",
+                   [&stop, lines](const httplib::Request& req,
+                                  httplib::Response& res) {
+                     if (!req.has_param("watch")) {
+                       res.set_content(list_body("7", {}),
+                                       "application/json");
+                       return;
+                     }
+                     stream_lines(res, lines, true, &stop);
+                   });
+}
+
 struct recorded {
   std::vector<std::string> log; ///< "TYPE name@rv" or "SYNCED n@rv"
   std::string describe(const watch_event& ev) {
@@ -255,15 +271,7 @@ TEST_CASE("watch: cancel from another thread ends a quiet watch") {
   fake_api api;
   api.serve_discovery(false);
   std::atomic<bool> stop{false};
-  api.server().Get(
-    "/api/v1/namespaces/team/configmaps",
-    [&](const httplib::Request& req, httplib::Response& res) {
-      if (!req.has_param("watch")) {
-        res.set_content(list_body("7", {}), "application/json");
-        return;
-      }
-      stream_lines(res, {}, true, &stop);
-    });
+  serve_quiet_configmaps(api, {}, stop);
   api.start();
   client c(api.config());
   auto res = c.discovery().resolve("v1", "ConfigMap");
@@ -293,19 +301,12 @@ TEST_CASE("watch: on_pause follows a burst read at once, not each event") {
   fake_api api;
   api.serve_discovery(false);
   std::atomic<bool> stop{false};
-  api.server().Get(
-    "/api/v1/namespaces/team/configmaps",
-    [&](const httplib::Request& req, httplib::Response& res) {
-      if (!req.has_param("watch")) {
-        res.set_content(list_body("7", {}), "application/json");
-        return;
-      }
-      // Three events in one chunk: one read on the client's side.
-      stream_lines(res,
-                   {event_line("ADDED", "a", "8") + event_line("ADDED", "b", "9")
-                    + event_line("MODIFIED", "a", "10")},
-                   true, &stop);
-    });
+  // Three events in one chunk: one read on the client's side.
+  serve_quiet_configmaps(api,
+                         {event_line("ADDED", "a", "8")
+                          + event_line("ADDED", "b", "9")
+                          + event_line("MODIFIED", "a", "10")},
+                         stop);
   api.start();
   client c(api.config());
   auto res = c.discovery().resolve("v1", "ConfigMap");
